@@ -1,0 +1,5 @@
+namespace Executor.Hosting;
+
+internal static class Placeholder
+{
+}
