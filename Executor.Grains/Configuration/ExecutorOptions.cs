@@ -1,0 +1,80 @@
+namespace Executor.Configuration;
+
+/// <summary>Settings of the executor itself (section "Executor"); the CLI flags map onto these keys.</summary>
+public sealed class ExecutorOptions
+{
+    public const string Section = "Executor";
+
+    /// <summary>Server gRPC target, host:port without scheme (--grpc-server-addr).</summary>
+    public string ServerAddress { get; set; } = "localhost:8901";
+
+    /// <summary>Allowlist entries ns:app:fn[:version] (-f/--function). Empty = any function.</summary>
+    public List<string> Functions { get; set; } = [];
+
+    /// <summary>Executor labels (-l key=value); the default host labels override same-named keys.</summary>
+    public Dictionary<string, string> Labels { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>TLS config file (--config-path): use_tls, tls_config.cert_path/key_path/ca_bundle_path.</summary>
+    public string? ConfigPath { get; set; }
+
+    /// <summary>Cache root (--executor-cache-path); "~" is expanded.</summary>
+    public string CachePath { get; set; } = "~/.indexify/executor_cache";
+
+    public string MonitoringHost { get; set; } = "localhost";
+
+    public int MonitoringPort { get; set; } = 7000;
+
+    public string? CatalogEntryName { get; set; }
+
+    /// <summary>0 = production (JSON logs), 1 = -v, 2 = -vv. Verbose modes also pass --dev to FEs.</summary>
+    public int Verbosity { get; set; }
+
+    public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan ReportRpcTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan MaxReportBackoff { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>A silent desired-state stream is reopened after this long (it doubles as a health check).</summary>
+    public TimeSpan DesiredStateStreamIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Deadline of unary FE RPCs made while running an allocation (create, update, delete).</summary>
+    public TimeSpan FunctionExecutorRpcTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a graceful FE stop waits after SIGTERM before SIGKILL.</summary>
+    public TimeSpan FunctionExecutorStopGracePeriod { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Bound on the whole graceful executor shutdown.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Upper bound of the report message; results beyond it go out in later reports.</summary>
+    public int MaxReportBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>How long call_function keeps retrying retriable errors.</summary>
+    public TimeSpan CallFunctionRetryBudget { get; set; } = TimeSpan.FromMinutes(5);
+
+    public bool DisableHealthChecks { get; set; }
+
+    /// <summary>
+    /// Consecutive health-check RPCs that time out before the FE counts as hung. An explicit unhealthy answer
+    /// or a refused connection terminates at once (upstream never gives up on timeouts; we do, after this many).
+    /// </summary>
+    public int HealthCheckTimeoutsBeforeUnhealthy { get; set; } = 3;
+
+    public string ExpandedCachePath => ExpandHome(CachePath);
+
+    public static string ExpandHome(string path)
+    {
+        if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
+        {
+            var home = Environment.GetEnvironmentVariable("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            path = home + path[1..];
+        }
+
+        return Path.GetFullPath(path);
+    }
+}

@@ -1,0 +1,71 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Fe = Executor.Protocol.FunctionExecutorV1;
+
+namespace Executor.FunctionExecutors;
+
+/// <summary>
+/// gRPC client of one FE process (plaintext HTTP/2 on loopback). The only place that speaks the FE
+/// protocol's RPCs; message construction for allocations lives in the Allocations folder.
+/// </summary>
+public sealed class FunctionExecutorClient : IDisposable
+{
+    private readonly GrpcChannel _channel;
+    private readonly Fe.FunctionExecutor.FunctionExecutorClient _client;
+
+    public FunctionExecutorClient(string address)
+    {
+        _channel = GrpcChannel.ForAddress($"http://{address}", new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = null,
+            MaxSendMessageSize = null,
+            HttpHandler = new SocketsHttpHandler
+            {
+                EnableMultipleHttp2Connections = true,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            },
+            DisposeHttpClient = true,
+        });
+        _client = new Fe.FunctionExecutor.FunctionExecutorClient(_channel);
+    }
+
+    /// <summary>Calls get_info until the server answers or the deadline passes (the port may open before gRPC is served).</summary>
+    public async Task<Fe.InfoResponse> WaitForInfoAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var delay = TimeSpan.FromMilliseconds(10);
+        while (true)
+        {
+            try
+            {
+                return await _client.get_infoAsync(new Fe.InfoRequest(), deadline: deadline, cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && DateTime.UtcNow + delay < deadline)
+            {
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(200).Ticks));
+            }
+        }
+    }
+
+    public Task<Fe.InitializeResponse> InitializeAsync(Fe.InitializeRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _client.initializeAsync(request, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
+
+    public Task<Fe.HealthCheckResponse> CheckHealthAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _client.check_healthAsync(new Fe.HealthCheckRequest(), deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
+
+    public Task CreateAllocationAsync(Fe.Allocation allocation, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _client.create_allocationAsync(new Fe.CreateAllocationRequest { Allocation = allocation }, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
+
+    public AsyncServerStreamingCall<Fe.AllocationState> WatchAllocationState(string allocationId, CancellationToken cancellationToken) =>
+        _client.watch_allocation_state(new Fe.WatchAllocationStateRequest { AllocationId = allocationId }, cancellationToken: cancellationToken);
+
+    public Task SendAllocationUpdateAsync(Fe.AllocationUpdate update, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _client.send_allocation_updateAsync(update, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
+
+    public Task DeleteAllocationAsync(string allocationId, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _client.delete_allocationAsync(new Fe.DeleteAllocationRequest { AllocationId = allocationId }, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
+
+    public void Dispose() => _channel.Dispose();
+}

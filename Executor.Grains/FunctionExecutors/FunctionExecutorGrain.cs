@@ -1,0 +1,674 @@
+using System.Diagnostics;
+using Executor.Allocations;
+using Executor.Configuration;
+using Executor.FunctionExecutors.Processes;
+using Executor.Grains;
+using Executor.Model;
+using Executor.Server;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Fe = Executor.Protocol.FunctionExecutorV1;
+
+namespace Executor.FunctionExecutors;
+
+/// <summary>
+/// One Function Executor: starts its worker process (code from the cache, get_info, initialize), admits and
+/// runs allocations (FIFO, at most max_concurrency at a time), checks health on a grain timer, watches the
+/// process exit, and terminates it with an exact reason. Everything it learns goes to the ExecutorGrain as
+/// one-way updates (state + results), never waiting on it.
+/// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrain, IAllocationHost
+{
+    private readonly IFunctionExecutorProcessLauncher _launcher;
+    private readonly ApplicationCodeCache _codeCache;
+    private readonly BlobMessages _blobs;
+    private readonly IServerConnection _server;
+    private readonly ExecutorIdentity _identity;
+    private readonly ExecutorOptions _options;
+    private readonly AllocationMetrics _metrics;
+    private readonly FunctionExecutorMetrics _feMetrics;
+    private readonly ILogger<FunctionExecutorGrain> _logger;
+    private readonly TimeProvider _time;
+
+    private readonly LinkedList<(AllocationSpec Spec, long QueuedAt)> _queue = new();
+    private readonly Dictionary<string, AllocationRunner> _running = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(AllocationRunner Run, string WatcherId)>> _watchRoutes = new(StringComparer.Ordinal);
+    private readonly List<AllocationOutcome> _outbox = [];
+    private readonly List<FunctionCallWatch> _watchesAdded = [];
+    private readonly List<FunctionCallWatch> _watchesRemoved = [];
+    private readonly Dictionary<string, long> _fetchedAt = new(StringComparer.Ordinal);
+
+    private FunctionExecutorSpec? _spec;
+    private FunctionExecutorLifecycle _lifecycle = FunctionExecutorLifecycle.NotStarted;
+    private FunctionExecutorState? _state;
+    private long _sequence;
+    private IFunctionExecutorProcess? _process;
+    private FunctionExecutorClient? _client;
+    private IGrainTimer? _healthTimer;
+    private int _healthTimeouts;
+    private bool _shutDown;
+    private CancellationTokenSource _startupCancellation = new();
+    private Task _startup = Task.CompletedTask;
+    private Task _termination = Task.CompletedTask;
+    private bool _lastExitWasOom;
+
+    public FunctionExecutorGrain(
+        IFunctionExecutorProcessLauncher launcher,
+        ApplicationCodeCache codeCache,
+        BlobMessages blobs,
+        IServerConnection server,
+        ExecutorIdentity identity,
+        IOptions<ExecutorOptions> options,
+        AllocationMetrics metrics,
+        FunctionExecutorMetrics feMetrics,
+        ILogger<FunctionExecutorGrain> logger,
+        TimeProvider time)
+    {
+        _launcher = launcher;
+        _codeCache = codeCache;
+        _blobs = blobs;
+        _server = server;
+        _identity = identity;
+        _options = options.Value;
+        _metrics = metrics;
+        _feMetrics = feMetrics;
+        _logger = logger;
+        _time = time;
+    }
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private int MaxConcurrency => (int)Math.Max(1, _spec?.MaxConcurrency ?? 1);
+
+    public AllocationFailureReason FailureReasonForDeadExecutor => _lastExitWasOom ? AllocationFailureReason.Oom : AllocationFailureReason.FunctionError;
+
+    public Task<FunctionExecutorStateView> GetStateAsync() => Task.FromResult(new FunctionExecutorStateView
+    {
+        FunctionExecutorId = Id,
+        Status = _state?.Status ?? FunctionExecutorStatus.Unknown,
+        TerminationReason = _state?.TerminationReason,
+        ProcessId = _process?.ProcessId,
+        Running = _running.Count,
+        Queued = _queue.Count,
+        ShutDown = _shutDown,
+    });
+
+    public Task StartAsync(FunctionExecutorSpec spec)
+    {
+        if (_lifecycle != FunctionExecutorLifecycle.NotStarted && !_shutDown)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (_shutDown)
+        {
+            // The same id came back after a shutdown of this activation: begin afresh.
+            _shutDown = false;
+            _startupCancellation = new CancellationTokenSource();
+            _healthTimeouts = 0;
+        }
+
+        _spec = spec;
+        _lifecycle = FunctionExecutorLifecycle.StartingUp;
+        if (spec.MaxConcurrency == 0)
+        {
+            LogZeroConcurrency(_logger, Id);
+        }
+
+        SetState(new FunctionExecutorState { FunctionExecutorId = Id, Status = FunctionExecutorStatus.Pending });
+        Flush();
+        _startup = StartupAsync(spec, _startupCancellation.Token);
+        return Task.CompletedTask;
+    }
+
+    private async Task StartupAsync(FunctionExecutorSpec spec, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        _feMetrics.Creates.Add(1);
+        try
+        {
+            if (spec.IsSandbox || spec.Application is null)
+            {
+                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedInternalError, "sandbox function executors are not supported by this executor");
+            }
+
+            byte[] code;
+            try
+            {
+                code = await _codeCache.GetAsync(spec.Function, spec.Application, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _feMetrics.ApplicationDownloadErrors.Add(1);
+                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedInternalError, $"application code unavailable: {ex.Message}", ex);
+            }
+
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+            _process = await _launcher.LaunchAsync(new FunctionExecutorLaunchRequest(_identity.ExecutorId, Id, _options.Verbosity > 0, environment), cancellationToken);
+            LogLaunched(_logger, Id, _process.ProcessId, _process.Address, _process.DiagnosticsLogPath);
+            _ = WatchExitAsync(_process);
+            _client = new FunctionExecutorClient(_process.Address);
+
+            var info = await _client.WaitForInfoAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            if (!info.HasVersion || !info.HasSdkVersion || !info.HasSdkLanguage || !info.HasSdkLanguageVersion)
+            {
+                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedInternalError, "get_info answer is incomplete");
+            }
+
+            _feMetrics.Info(info.Version, info.SdkVersion, info.SdkLanguage, info.SdkLanguageVersion);
+            LogInfo(_logger, Id, info.Version, info.SdkVersion, info.SdkLanguage, info.SdkLanguageVersion);
+
+            Fe.InitializeResponse response;
+            try
+            {
+                var request = new Fe.InitializeRequest
+                {
+                    Function = FunctionExecutorMapping.ToFe(spec.Function with { Version = spec.Function.Version ?? string.Empty }),
+                    ApplicationCode = BlobMessages.ApplicationCode(spec.Application, code),
+                };
+                response = await _client.InitializeAsync(request, TimeSpan.FromMilliseconds(spec.InitializationTimeoutMs), cancellationToken);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.DeadlineExceeded)
+            {
+                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedFunctionTimeout, $"initialize exceeded {spec.InitializationTimeoutMs} ms", ex);
+            }
+            catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled || !cancellationToken.IsCancellationRequested)
+            {
+                var exit = _process.HasExited ? await _process.Exited : null;
+                throw new StartupFailedException(
+                    exit?.LikelyOomKilled == true ? FunctionExecutorTerminationReason.Oom : FunctionExecutorTerminationReason.StartupFailedFunctionError,
+                    $"initialize failed: {ex.StatusCode} {ex.Status.Detail}",
+                    ex);
+            }
+
+            if (response.OutcomeCode != Fe.InitializationOutcomeCode.Success)
+            {
+                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedFunctionError, $"initialize answered {response.OutcomeCode} {response.FailureReason}");
+            }
+
+            if (_shutDown || _lifecycle != FunctionExecutorLifecycle.StartingUp)
+            {
+                return;
+            }
+
+            _lifecycle = FunctionExecutorLifecycle.Running;
+            _feMetrics.CreateLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            SetState(new FunctionExecutorState { FunctionExecutorId = Id, Status = FunctionExecutorStatus.Running });
+            LogRunning(_logger, Id, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (!_options.DisableHealthChecks)
+            {
+                _healthTimer = this.RegisterGrainTimer(
+                    static (self, _) => self.CheckHealthAsync(),
+                    this,
+                    new GrainTimerCreationOptions { DueTime = _options.HealthCheckInterval, Period = _options.HealthCheckInterval, Interleave = true, KeepAlive = true });
+            }
+
+            Schedule();
+            Flush();
+        }
+        catch (Exception) when (_shutDown || cancellationToken.IsCancellationRequested)
+        {
+            // Removed while starting: shutdown cleans up; nothing to report.
+        }
+        catch (StartupFailedException ex)
+        {
+            _feMetrics.CreateErrors.Add(1);
+            LogStartupFailed(_logger, Id, ex.Reason.ToString(), ex.Message, _process?.DiagnosticsLogPath ?? "(not started)");
+            BeginTermination(ex.Reason, startupFailure: true, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            _feMetrics.CreateErrors.Add(1);
+            LogStartupFailed(_logger, Id, FunctionExecutorTerminationReason.StartupFailedInternalError.ToString(), ex.Message, _process?.DiagnosticsLogPath ?? "(not started)");
+            BeginTermination(FunctionExecutorTerminationReason.StartupFailedInternalError, startupFailure: true, ex.Message);
+        }
+    }
+
+    private async Task WatchExitAsync(IFunctionExecutorProcess process)
+    {
+        var exit = await process.Exited;
+        if (exit.KilledByUs || _shutDown || process != _process)
+        {
+            return;
+        }
+
+        _lastExitWasOom = exit.LikelyOomKilled;
+        LogProcessExited(_logger, Id, exit.Describe(), process.DiagnosticsLogPath);
+        if (_lifecycle == FunctionExecutorLifecycle.Running)
+        {
+            BeginTermination(exit.LikelyOomKilled ? FunctionExecutorTerminationReason.Oom : FunctionExecutorTerminationReason.Unhealthy, startupFailure: false, $"process exited: {exit.Describe()}");
+        }
+    }
+
+    private async Task CheckHealthAsync()
+    {
+        if (_lifecycle != FunctionExecutorLifecycle.Running || _client is null)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var response = await _client.CheckHealthAsync(_options.HealthCheckTimeout, CancellationToken.None);
+            _healthTimeouts = 0;
+            if (response.HasHealthy && !response.Healthy)
+            {
+                _feMetrics.FailedHealthChecks.Add(1);
+                LogUnhealthy(_logger, Id, response.StatusMessage);
+                BeginTermination(FunctionExecutorTerminationReason.Unhealthy, startupFailure: false, "health check: " + response.StatusMessage);
+            }
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.DeadlineExceeded)
+        {
+            // A busy FE may miss one deadline (upstream ignores these forever); a hung one misses them all.
+            if (++_healthTimeouts >= _options.HealthCheckTimeoutsBeforeUnhealthy && _lifecycle == FunctionExecutorLifecycle.Running)
+            {
+                _feMetrics.FailedHealthChecks.Add(1);
+                LogUnhealthy(_logger, Id, $"{_healthTimeouts} health checks timed out");
+                BeginTermination(FunctionExecutorTerminationReason.Unhealthy, startupFailure: false, "health checks time out");
+            }
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && _lifecycle == FunctionExecutorLifecycle.Running)
+        {
+            // Nothing accepts connections on the FE's port any more: it is gone or broken.
+            _feMetrics.FailedHealthChecks.Add(1);
+            LogUnhealthy(_logger, Id, "connection refused: " + ex.Status.Detail);
+            BeginTermination(FunctionExecutorTerminationReason.Unhealthy, startupFailure: false, "FE channel unavailable");
+        }
+        catch (RpcException)
+        {
+            // Other errors are not proof of death (upstream treats them as healthy too).
+        }
+        finally
+        {
+            _feMetrics.HealthCheckLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    public Task AddAllocationsAsync(IReadOnlyList<AllocationSpec> allocations)
+    {
+        var now = _time.GetTimestamp();
+        foreach (var allocation in allocations)
+        {
+            if (_shutDown || _running.ContainsKey(allocation.AllocationId) || _queue.Any(q => q.Spec.AllocationId == allocation.AllocationId))
+            {
+                continue;
+            }
+
+            _metrics.Fetched.Add(1);
+            _fetchedAt[allocation.AllocationId] = now;
+            _queue.AddLast((allocation, now));
+        }
+
+        Schedule();
+        Flush();
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveAllocationsAsync(IReadOnlyList<string> allocationIds)
+    {
+        foreach (var id in allocationIds)
+        {
+            if (_running.TryGetValue(id, out var run))
+            {
+                LogCancelling(_logger, id, Id);
+                run.Stop(AllocationStopReason.Cancelled);
+                continue;
+            }
+
+            for (var node = _queue.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Spec.AllocationId == id)
+                {
+                    _queue.Remove(node);
+                    Complete(AllocationOutcome.Failed(node.Value.Spec, AllocationFailureReason.AllocationCancelled));
+                    break;
+                }
+            }
+        }
+
+        Schedule();
+        Flush();
+        return Task.CompletedTask;
+    }
+
+    public Task DeliverFunctionCallResultsAsync(IReadOnlyList<FunctionCallResultSpec> results)
+    {
+        foreach (var result in results)
+        {
+            if (!result.IsDeliverable || !_watchRoutes.TryGetValue(result.ResultKey, out var routes))
+            {
+                continue;
+            }
+
+            foreach (var (run, watcherId) in routes.ToList())
+            {
+                run.DeliverResult(watcherId, result);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Schedule()
+    {
+        while (_queue.First is { } head)
+        {
+            if (_lifecycle is FunctionExecutorLifecycle.NotStarted or FunctionExecutorLifecycle.StartingUp)
+            {
+                return;
+            }
+
+            if (_lifecycle is FunctionExecutorLifecycle.Terminating or FunctionExecutorLifecycle.Terminated)
+            {
+                _queue.RemoveFirst();
+                Complete(AllocationOutcome.Failed(head.Value.Spec, AllocationFailureReason.FunctionExecutorTerminated));
+                continue;
+            }
+
+            if (_running.Count >= MaxConcurrency)
+            {
+                return;
+            }
+
+            _queue.RemoveFirst();
+            _metrics.ScheduleLatency.Record(_time.GetElapsedTime(head.Value.QueuedAt).TotalSeconds);
+            var runner = new AllocationRunner(head.Value.Spec, _spec!.AllocationTimeoutMs, _client!, _blobs, _server, _options, this, _metrics, _logger, _time);
+            _running[head.Value.Spec.AllocationId] = runner;
+            _ = RunAsync(runner);
+        }
+    }
+
+    private async Task RunAsync(AllocationRunner runner)
+    {
+        var started = Stopwatch.GetTimestamp();
+        AllocationRunResult result;
+        try
+        {
+            result = await runner.RunAsync();
+        }
+        finally
+        {
+            _running.Remove(runner.Spec.AllocationId);
+            _metrics.RunLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+
+        if (result.Outcome is not null)
+        {
+            Complete(result.Outcome);
+        }
+
+        if (result.TerminateFunctionExecutor is { } reason)
+        {
+            BeginTermination(reason, startupFailure: false, $"allocation {runner.Spec.AllocationId}", blamed: [runner.Spec.AllocationId]);
+        }
+        else if (result.Failed && _lifecycle == FunctionExecutorLifecycle.Running && !_options.DisableHealthChecks)
+        {
+            // A failed allocation may have broken the FE: check now rather than at the next tick.
+            _ = CheckHealthAsync();
+        }
+
+        Schedule();
+        Flush();
+    }
+
+    private void Complete(AllocationOutcome outcome)
+    {
+        _metrics.Completed(outcome);
+        if (_fetchedAt.Remove(outcome.AllocationId, out var fetchedAt))
+        {
+            _metrics.CompletionLatency.Record(_time.GetElapsedTime(fetchedAt).TotalSeconds);
+        }
+
+        if (!_shutDown)
+        {
+            _outbox.Add(outcome);
+        }
+    }
+
+    /// <summary>Starts terminating the FE (idempotent). TERMINATED is reported only after the process is gone.</summary>
+    private void BeginTermination(FunctionExecutorTerminationReason reason, bool startupFailure, string message, IReadOnlyList<string>? blamed = null)
+    {
+        if (_lifecycle is FunctionExecutorLifecycle.Terminating or FunctionExecutorLifecycle.Terminated || _shutDown)
+        {
+            return;
+        }
+
+        _lifecycle = FunctionExecutorLifecycle.Terminating;
+        _healthTimer?.Dispose();
+        _healthTimer = null;
+        LogTerminating(_logger, Id, reason.ToString(), message);
+
+        List<string> blame;
+        if (startupFailure)
+        {
+            // Every allocation queued on an FE that never started is blamed, so failing constructors consume attempts.
+            blame = [.. _queue.Select(q => q.Spec.AllocationId)];
+            var failure = reason switch
+            {
+                FunctionExecutorTerminationReason.StartupFailedFunctionError => AllocationFailureReason.StartupFailedFunctionError,
+                FunctionExecutorTerminationReason.StartupFailedFunctionTimeout => AllocationFailureReason.StartupFailedFunctionTimeout,
+                FunctionExecutorTerminationReason.StartupFailedInternalError => AllocationFailureReason.StartupFailedInternalError,
+                FunctionExecutorTerminationReason.Oom => AllocationFailureReason.Oom,
+                FunctionExecutorTerminationReason.FunctionCancelled => AllocationFailureReason.FunctionExecutorTerminated,
+                _ => AllocationFailureReason.InternalError,
+            };
+            while (_queue.First is { } head)
+            {
+                _queue.RemoveFirst();
+                Complete(AllocationOutcome.Failed(head.Value.Spec, failure));
+            }
+        }
+        else if (reason is FunctionExecutorTerminationReason.Unhealthy or FunctionExecutorTerminationReason.Oom)
+        {
+            blame = [.. _running.Keys];
+            var failure = reason == FunctionExecutorTerminationReason.Oom ? AllocationFailureReason.Oom : AllocationFailureReason.FunctionError;
+            foreach (var run in _running.Values)
+            {
+                run.Stop(AllocationStopReason.FunctionExecutorFailed, failure);
+            }
+        }
+        else
+        {
+            blame = [.. blamed ?? []];
+            foreach (var run in _running.Values)
+            {
+                // Innocent bystanders of another allocation's timeout or cancellation are retried elsewhere.
+                run.Stop(AllocationStopReason.FunctionExecutorFailed, AllocationFailureReason.FunctionExecutorTerminated);
+            }
+        }
+
+        _termination = FinishTerminationAsync(reason, blame, message);
+    }
+
+    private async Task FinishTerminationAsync(FunctionExecutorTerminationReason reason, List<string> blamed, string message)
+    {
+        await DestroyProcessAsync(TimeSpan.Zero);
+        await WaitForRunsAsync();
+        Schedule();
+        if (_shutDown)
+        {
+            return;
+        }
+
+        _lifecycle = FunctionExecutorLifecycle.Terminated;
+        SetState(new FunctionExecutorState
+        {
+            FunctionExecutorId = Id,
+            Status = FunctionExecutorStatus.Terminated,
+            TerminationReason = reason,
+            AllocationIdsCausedTermination = blamed,
+            TerminationMessage = message,
+        });
+        Flush();
+    }
+
+    private async Task WaitForRunsAsync()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (_running.Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10));
+        }
+    }
+
+    private async Task DestroyProcessAsync(TimeSpan grace)
+    {
+        _healthTimer?.Dispose();
+        _healthTimer = null;
+        var process = _process;
+        var client = _client;
+        if (process is null)
+        {
+            client?.Dispose();
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        _feMetrics.Destroys.Add(1);
+        try
+        {
+            await process.StopAsync(grace, CancellationToken.None);
+            await process.DisposeAsync();
+        }
+        catch (Exception ex)
+        {
+            _feMetrics.DestroyErrors.Add(1);
+            LogDestroyFailed(_logger, ex, Id);
+        }
+        finally
+        {
+            client?.Dispose();
+            _feMetrics.DestroyLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    public async Task ShutdownAsync()
+    {
+        if (_shutDown)
+        {
+            Flush(removed: true);
+            return;
+        }
+
+        LogShuttingDown(_logger, Id, _running.Count, _queue.Count);
+        _shutDown = true;
+        await _startupCancellation.CancelAsync();
+        _queue.Clear();
+        foreach (var run in _running.Values)
+        {
+            run.Stop(AllocationStopReason.Shutdown);
+        }
+
+        await DestroyProcessAsync(_options.FunctionExecutorStopGracePeriod);
+        await WaitForRunsAsync();
+        try
+        {
+            await _startup;
+        }
+        catch (Exception ex)
+        {
+            LogDestroyFailed(_logger, ex, Id);
+        }
+
+        _process = null;
+        _client = null;
+        _lifecycle = FunctionExecutorLifecycle.Terminated;
+        _outbox.Clear();
+        Flush(removed: true);
+        this.DeactivateOnIdle();
+    }
+
+    public void WatchAdded(AllocationRunner run, string watcherId, FunctionCallWatch watch)
+    {
+        if (!_watchRoutes.TryGetValue(watch.ResultKey, out var routes))
+        {
+            _watchRoutes[watch.ResultKey] = routes = [];
+        }
+
+        routes.Add((run, watcherId));
+        _watchesAdded.Add(watch);
+        Flush();
+    }
+
+    public void WatchRemoved(AllocationRunner run, string watcherId, FunctionCallWatch watch)
+    {
+        if (_watchRoutes.TryGetValue(watch.ResultKey, out var routes))
+        {
+            routes.RemoveAll(r => r.Run == run && r.WatcherId == watcherId);
+            if (routes.Count == 0)
+            {
+                _watchRoutes.Remove(watch.ResultKey);
+            }
+        }
+
+        _watchesRemoved.Add(watch);
+        Flush();
+    }
+
+    private void SetState(FunctionExecutorState state) => _state = state;
+
+    private FunctionExecutorState? _lastSentState;
+
+    /// <summary>Sends what changed (state, finished results, watch changes) to the ExecutorGrain in one one-way message.</summary>
+    private void Flush(bool removed = false)
+    {
+        var stateChanged = !ReferenceEquals(_state, _lastSentState);
+        if (!removed && !stateChanged && _outbox.Count == 0 && _watchesAdded.Count == 0 && _watchesRemoved.Count == 0)
+        {
+            return;
+        }
+
+        var update = new FunctionExecutorUpdate
+        {
+            FunctionExecutorId = Id,
+            Sequence = ++_sequence,
+            State = _state,
+            Results = [.. _outbox],
+            WatchesAdded = [.. _watchesAdded],
+            WatchesRemoved = [.. _watchesRemoved],
+            Removed = removed,
+        };
+        _outbox.Clear();
+        _watchesAdded.Clear();
+        _watchesRemoved.Clear();
+        _lastSentState = _state;
+        _ = GrainFactory.GetGrain<IExecutorGrain>(ExecutorGrainKeys.Executor).OnFunctionExecutorUpdateAsync(update);
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "function executor {FunctionExecutorId} launched: pid {ProcessId} at {Address}, diagnostics in {DiagnosticsPath}")]
+    private static partial void LogLaunched(ILogger logger, string functionExecutorId, int processId, string address, string diagnosticsPath);
+
+    [LoggerMessage(2, LogLevel.Information, "function executor {FunctionExecutorId}: version {Version}, SDK {SdkVersion} {SdkLanguage} {SdkLanguageVersion}")]
+    private static partial void LogInfo(ILogger logger, string functionExecutorId, string version, string sdkVersion, string sdkLanguage, string sdkLanguageVersion);
+
+    [LoggerMessage(3, LogLevel.Information, "function executor {FunctionExecutorId} is running ({ElapsedMs} ms to start)")]
+    private static partial void LogRunning(ILogger logger, string functionExecutorId, double elapsedMs);
+
+    [LoggerMessage(4, LogLevel.Error, "function executor {FunctionExecutorId} failed to start ({Reason}): {Message}; diagnostics in {DiagnosticsPath}")]
+    private static partial void LogStartupFailed(ILogger logger, string functionExecutorId, string reason, string message, string diagnosticsPath);
+
+    [LoggerMessage(5, LogLevel.Warning, "function executor {FunctionExecutorId} process exited unexpectedly ({Exit}); diagnostics in {DiagnosticsPath}")]
+    private static partial void LogProcessExited(ILogger logger, string functionExecutorId, string exit, string diagnosticsPath);
+
+    [LoggerMessage(6, LogLevel.Warning, "function executor {FunctionExecutorId} is unhealthy: {Message}")]
+    private static partial void LogUnhealthy(ILogger logger, string functionExecutorId, string message);
+
+    [LoggerMessage(7, LogLevel.Warning, "terminating function executor {FunctionExecutorId}: {Reason} ({Message})")]
+    private static partial void LogTerminating(ILogger logger, string functionExecutorId, string reason, string message);
+
+    [LoggerMessage(8, LogLevel.Information, "shutting down function executor {FunctionExecutorId} ({Running} running, {Queued} queued allocations)")]
+    private static partial void LogShuttingDown(ILogger logger, string functionExecutorId, int running, int queued);
+
+    [LoggerMessage(9, LogLevel.Error, "destroying function executor {FunctionExecutorId} failed")]
+    private static partial void LogDestroyFailed(ILogger logger, Exception exception, string functionExecutorId);
+
+    [LoggerMessage(10, LogLevel.Information, "cancelling allocation {AllocationId} on function executor {FunctionExecutorId}")]
+    private static partial void LogCancelling(ILogger logger, string allocationId, string functionExecutorId);
+
+    [LoggerMessage(11, LogLevel.Warning, "function executor {FunctionExecutorId} has max_concurrency 0; running one allocation at a time instead of none")]
+    private static partial void LogZeroConcurrency(ILogger logger, string functionExecutorId);
+}

@@ -1,5 +1,0 @@
-namespace Executor.Hosting;
-
-internal static class Placeholder
-{
-}

@@ -1,0 +1,32 @@
+using System.Diagnostics.Metrics;
+
+namespace Executor.Metrics;
+
+/// <summary>Reconciler instruments, upstream names.</summary>
+public sealed class ReconcilerMetrics
+{
+    private long _lastAllocations;
+    private long _lastFunctionExecutors;
+
+    public ReconcilerMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(ExecutorMeter.Name);
+        StateReconciliations = meter.CreateCounter<long>("state_reconciliations");
+        StateReconciliationErrors = meter.CreateCounter<long>("state_reconciliation_errors");
+        StateReconciliationLatency = meter.CreateHistogram("state_reconciliation_latency_seconds", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
+        RejectedAllocations = meter.CreateCounter<long>("desired_state_dropped_allocations");
+        meter.CreateObservableGauge("last_desired_state_allocations", () => Interlocked.Read(ref _lastAllocations));
+        meter.CreateObservableGauge("last_desired_state_function_executors", () => Interlocked.Read(ref _lastFunctionExecutors));
+    }
+
+    public Counter<long> StateReconciliations { get; }
+    public Counter<long> StateReconciliationErrors { get; }
+    public Histogram<double> StateReconciliationLatency { get; }
+    public Counter<long> RejectedAllocations { get; }
+
+    public void SetLastDesiredState(int allocations, int functionExecutors)
+    {
+        Interlocked.Exchange(ref _lastAllocations, allocations);
+        Interlocked.Exchange(ref _lastFunctionExecutors, functionExecutors);
+    }
+}

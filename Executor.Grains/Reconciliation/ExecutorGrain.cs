@@ -1,0 +1,648 @@
+using System.Diagnostics;
+using Executor.Configuration;
+using Executor.Grains;
+using Executor.Metrics;
+using Executor.Model;
+using Executor.Server;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace Executor.Reconciliation;
+
+/// <summary>
+/// Registration, state reports and reconciliation. Holds what the Server must hear about (FE states,
+/// unacknowledged results, watches) and decides what each FunctionExecutorGrain must do. All I/O runs in
+/// the IServerConnection adapter and the DesiredStatePump; this grain only awaits them.
+/// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed partial class ExecutorGrain : Grain, IExecutorGrain
+{
+    private readonly IServerConnection _server;
+    private readonly DesiredStatePump _pump;
+    private readonly ServerSessionSignals _signals;
+    private readonly ServerChannelHealth _health;
+    private readonly ExecutorIdentity _identity;
+    private readonly IHostCapacitySource _capacity;
+    private readonly ExecutorOptions _options;
+    private readonly ReconcilerMetrics _metrics;
+    private readonly ILogger<ExecutorGrain> _logger;
+
+    private readonly OrderedDictionary<string, FunctionExecutorState> _feStates = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FunctionExecutorStatus> _lastLiveStatus = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _feSequence = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _functionExecutors = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _shuttingDown = new(StringComparer.Ordinal);
+    private readonly OrderedDictionary<string, AllocationOutcome> _pendingResults = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _activeAllocations = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _finishedAllocations = new(StringComparer.Ordinal);
+    private readonly Dictionary<FunctionCallWatch, int> _watches = [];
+    private readonly Dictionary<string, Dictionary<string, int>> _watchingExecutors = new(StringComparer.Ordinal);
+
+    private ExecutorStatus _status = ExecutorStatus.StartingUp;
+    private bool _registered;
+    private bool _stopping;
+    private ulong _serverClock;
+    private long _desiredStatesApplied;
+    private IGrainTimer? _reportTimer;
+    private TimeSpan _reportInterval;
+    private bool _reportInFlight;
+    private bool _reportRequested;
+    private Task _reporting = Task.CompletedTask;
+    private TaskCompletionSource? _allExecutorsRemoved;
+
+    public ExecutorGrain(
+        IServerConnection server,
+        DesiredStatePump pump,
+        ServerSessionSignals signals,
+        ServerChannelHealth health,
+        ExecutorIdentity identity,
+        IHostCapacitySource capacity,
+        IOptions<ExecutorOptions> options,
+        ReconcilerMetrics metrics,
+        ILogger<ExecutorGrain> logger)
+    {
+        _server = server;
+        _pump = pump;
+        _signals = signals;
+        _health = health;
+        _identity = identity;
+        _capacity = capacity;
+        _options = options.Value;
+        _metrics = metrics;
+        _logger = logger;
+        _reportInterval = _options.ReportInterval;
+    }
+
+    public Task StartAsync()
+    {
+        if (_status != ExecutorStatus.StartingUp)
+        {
+            return Task.CompletedTask;
+        }
+
+        // Upstream never sends STARTING_UP: the first report already says RUNNING.
+        _status = ExecutorStatus.Running;
+        _reportTimer = this.RegisterGrainTimer(
+            static (self, _) => self.OnReportTimerAsync(),
+            this,
+            new GrainTimerCreationOptions { DueTime = _reportInterval, Period = _reportInterval, Interleave = true, KeepAlive = true });
+        LogStarting(_logger, _identity.ExecutorId, _options.ServerAddress);
+        TriggerReport();
+        return Task.CompletedTask;
+    }
+
+    public Task<ExecutorStatusView> GetStatusAsync() => Task.FromResult(new ExecutorStatusView
+    {
+        Status = _status,
+        Registered = _registered,
+        FunctionExecutors = _feStates.Count,
+        PendingResults = _pendingResults.Count,
+        ActiveAllocations = _activeAllocations.Count,
+        ServerClock = _serverClock,
+        DesiredStatesApplied = _desiredStatesApplied,
+    });
+
+    public Task RequestReportAsync()
+    {
+        TriggerReport();
+        return Task.CompletedTask;
+    }
+
+    public async Task ApplyDesiredStateAsync(DesiredState desiredState)
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await ReconcileAsync(desiredState);
+            _metrics.StateReconciliations.Add(1);
+        }
+        catch (Exception ex)
+        {
+            _metrics.StateReconciliationErrors.Add(1);
+            LogReconcileFailed(_logger, ex, desiredState.Clock);
+        }
+        finally
+        {
+            // Echoed whether or not reconciliation succeeded, as upstream: the Server only compares it.
+            _serverClock = desiredState.Clock;
+            _desiredStatesApplied++;
+            _metrics.StateReconciliationLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _metrics.SetLastDesiredState(desiredState.Allocations.Count, desiredState.FunctionExecutors.Count);
+            TriggerReport();
+        }
+    }
+
+    private async Task ReconcileAsync(DesiredState desired)
+    {
+        var calls = new List<Task>();
+
+        // 1. Function executors: new ids start, vanished ids shut down. Descriptions are immutable.
+        var desiredExecutorIds = new HashSet<string>(desired.FunctionExecutors.Count, StringComparer.Ordinal);
+        foreach (var spec in desired.FunctionExecutors)
+        {
+            desiredExecutorIds.Add(spec.Id);
+            if (_functionExecutors.Contains(spec.Id))
+            {
+                continue;
+            }
+
+            _functionExecutors.Add(spec.Id);
+            if (_status == ExecutorStatus.Drained)
+            {
+                // A drained executor takes no new work; an FE it never starts must still be answered.
+                SetState(new FunctionExecutorState { FunctionExecutorId = spec.Id, Status = FunctionExecutorStatus.Terminated, TerminationReason = FunctionExecutorTerminationReason.Unknown, TerminationMessage = "executor is drained" });
+                continue;
+            }
+
+            SetState(new FunctionExecutorState { FunctionExecutorId = spec.Id, Status = FunctionExecutorStatus.Pending });
+            calls.Add(GrainFactory.GetGrain<IFunctionExecutorGrain>(spec.Id).StartAsync(spec));
+        }
+
+        foreach (var id in _functionExecutors)
+        {
+            if (!desiredExecutorIds.Contains(id) && _shuttingDown.Add(id))
+            {
+                LogShuttingDownExecutor(_logger, id);
+                calls.Add(GrainFactory.GetGrain<IFunctionExecutorGrain>(id).ShutdownAsync());
+            }
+        }
+
+        // 2. Allocations: only new ids go to their FE; finished ones never run twice, even from a stale snapshot.
+        var desiredAllocationIds = new HashSet<string>(desired.Allocations.Count + desired.RejectedAllocations.Count, StringComparer.Ordinal);
+        Dictionary<string, List<AllocationSpec>>? added = null;
+        foreach (var allocation in desired.Allocations)
+        {
+            desiredAllocationIds.Add(allocation.AllocationId);
+            if (_finishedAllocations.Contains(allocation.AllocationId) || _activeAllocations.ContainsKey(allocation.AllocationId))
+            {
+                continue;
+            }
+
+            var feId = allocation.FunctionExecutorId;
+            if (!desiredExecutorIds.Contains(feId) || _shuttingDown.Contains(feId))
+            {
+                _metrics.RejectedAllocations.Add(1);
+                LogAllocationForUnknownExecutor(_logger, allocation.AllocationId, feId);
+                continue;
+            }
+
+            if (_status == ExecutorStatus.Drained)
+            {
+                AddResult(AllocationOutcome.Failed(allocation, AllocationFailureReason.FunctionExecutorTerminated));
+                continue;
+            }
+
+            _activeAllocations[allocation.AllocationId] = feId;
+            added ??= new Dictionary<string, List<AllocationSpec>>(StringComparer.Ordinal);
+            if (!added.TryGetValue(feId, out var list))
+            {
+                added[feId] = list = [];
+            }
+
+            list.Add(allocation);
+        }
+
+        foreach (var rejected in desired.RejectedAllocations)
+        {
+            desiredAllocationIds.Add(rejected.AllocationId);
+            if (!_finishedAllocations.Contains(rejected.AllocationId) && !_activeAllocations.ContainsKey(rejected.AllocationId))
+            {
+                AddResult(rejected);
+            }
+        }
+
+        if (added is not null)
+        {
+            foreach (var (feId, list) in added)
+            {
+                calls.Add(GrainFactory.GetGrain<IFunctionExecutorGrain>(feId).AddAllocationsAsync(list));
+            }
+        }
+
+        // 3. Allocations that vanished are cancelled (their FE reports the outcome, or nothing if it is going away).
+        Dictionary<string, List<string>>? removed = null;
+        foreach (var (allocationId, feId) in _activeAllocations)
+        {
+            if (desiredAllocationIds.Contains(allocationId))
+            {
+                continue;
+            }
+
+            removed ??= new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            if (!removed.TryGetValue(feId, out var list))
+            {
+                removed[feId] = list = [];
+            }
+
+            list.Add(allocationId);
+        }
+
+        if (removed is not null)
+        {
+            foreach (var (feId, ids) in removed)
+            {
+                foreach (var id in ids)
+                {
+                    _activeAllocations.Remove(id);
+                    _finishedAllocations.Add(id);
+                }
+
+                if (!_shuttingDown.Contains(feId))
+                {
+                    calls.Add(GrainFactory.GetGrain<IFunctionExecutorGrain>(feId).RemoveAllocationsAsync(ids));
+                }
+            }
+        }
+
+        // 4. Function call results go to the FEs whose allocations watch them (each FE delivers once per watcher).
+        Dictionary<string, List<FunctionCallResultSpec>>? deliveries = null;
+        foreach (var result in desired.FunctionCallResults)
+        {
+            if (!result.IsDeliverable || !_watchingExecutors.TryGetValue(result.ResultKey, out var executors))
+            {
+                continue;
+            }
+
+            foreach (var feId in executors.Keys)
+            {
+                deliveries ??= new Dictionary<string, List<FunctionCallResultSpec>>(StringComparer.Ordinal);
+                if (!deliveries.TryGetValue(feId, out var list))
+                {
+                    deliveries[feId] = list = [];
+                }
+
+                list.Add(result);
+            }
+        }
+
+        if (deliveries is not null)
+        {
+            foreach (var (feId, results) in deliveries)
+            {
+                calls.Add(GrainFactory.GetGrain<IFunctionExecutorGrain>(feId).DeliverFunctionCallResultsAsync(results));
+            }
+        }
+
+        // 5. Results of allocations the Server no longer lists are not needed any more (it has them, or dropped them).
+        if (_pendingResults.Count > 0)
+        {
+            List<string>? stale = null;
+            foreach (var id in _pendingResults.Keys)
+            {
+                if (!desiredAllocationIds.Contains(id))
+                {
+                    (stale ??= []).Add(id);
+                }
+            }
+
+            stale?.ForEach(id => _pendingResults.Remove(id));
+        }
+
+        // Finished ids are only needed while the Server may still list them.
+        if (_finishedAllocations.Count > 0)
+        {
+            _finishedAllocations.RemoveWhere(id => !desiredAllocationIds.Contains(id) && !_pendingResults.ContainsKey(id));
+        }
+
+        await Task.WhenAll(calls);
+    }
+
+    public Task OnFunctionExecutorUpdateAsync(FunctionExecutorUpdate update)
+    {
+        var id = update.FunctionExecutorId;
+        foreach (var result in update.Results)
+        {
+            _activeAllocations.Remove(result.AllocationId);
+            if (_finishedAllocations.Add(result.AllocationId) || !_pendingResults.ContainsKey(result.AllocationId))
+            {
+                AddResult(result);
+            }
+        }
+
+        foreach (var watch in update.WatchesAdded)
+        {
+            _watches[watch] = _watches.GetValueOrDefault(watch) + 1;
+            if (!_watchingExecutors.TryGetValue(watch.ResultKey, out var executors))
+            {
+                _watchingExecutors[watch.ResultKey] = executors = new Dictionary<string, int>(StringComparer.Ordinal);
+            }
+
+            executors[id] = executors.GetValueOrDefault(id) + 1;
+        }
+
+        foreach (var watch in update.WatchesRemoved)
+        {
+            RemoveWatch(watch, id);
+        }
+
+        var isNewer = !_feSequence.TryGetValue(id, out var lastSequence) || update.Sequence > lastSequence;
+        if (isNewer)
+        {
+            _feSequence[id] = update.Sequence;
+            if (update.Removed)
+            {
+                _feStates.Remove(id);
+                _lastLiveStatus.Remove(id);
+                _functionExecutors.Remove(id);
+                _shuttingDown.Remove(id);
+                _feSequence.Remove(id);
+                foreach (var watch in _watches.Keys.ToList())
+                {
+                    while (_watchingExecutors.TryGetValue(watch.ResultKey, out var executors) && executors.ContainsKey(id))
+                    {
+                        RemoveWatch(watch, id);
+                    }
+                }
+
+                if (_functionExecutors.Count == 0)
+                {
+                    _allExecutorsRemoved?.TrySetResult();
+                }
+            }
+            else if (update.State is not null && _functionExecutors.Contains(id))
+            {
+                SetState(update.State);
+            }
+        }
+
+        TriggerReport();
+        return Task.CompletedTask;
+    }
+
+    private void RemoveWatch(FunctionCallWatch watch, string feId)
+    {
+        if (_watches.TryGetValue(watch, out var count))
+        {
+            if (count <= 1)
+            {
+                _watches.Remove(watch);
+            }
+            else
+            {
+                _watches[watch] = count - 1;
+            }
+        }
+
+        if (_watchingExecutors.TryGetValue(watch.ResultKey, out var executors) && executors.TryGetValue(feId, out var perFe))
+        {
+            if (perFe <= 1)
+            {
+                executors.Remove(feId);
+            }
+            else
+            {
+                executors[feId] = perFe - 1;
+            }
+
+            if (executors.Count == 0)
+            {
+                _watchingExecutors.Remove(watch.ResultKey);
+            }
+        }
+    }
+
+    private void SetState(FunctionExecutorState state)
+    {
+        if (state.Status != FunctionExecutorStatus.Terminated)
+        {
+            _lastLiveStatus[state.FunctionExecutorId] = state.Status;
+        }
+
+        _feStates[state.FunctionExecutorId] = state;
+    }
+
+    private void AddResult(AllocationOutcome result)
+    {
+        if (result.Outcome == OutcomeCode.Unknown)
+        {
+            // The Server leaves a run with an UNKNOWN outcome hanging forever.
+            result = result with { Outcome = OutcomeCode.Failure, FailureReason = AllocationFailureReason.InternalError };
+        }
+
+        _finishedAllocations.Add(result.AllocationId);
+        _pendingResults[result.AllocationId] = result;
+    }
+
+    public Task DrainAsync()
+    {
+        if (_status == ExecutorStatus.Running)
+        {
+            _status = ExecutorStatus.Drained;
+            LogDrained(_logger);
+            TriggerReport();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task ShutdownAsync(TimeSpan timeout)
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        LogShuttingDown(_logger, _feStates.Count, _pendingResults.Count);
+        var deadline = Stopwatch.StartNew();
+        await _pump.StopAsync();
+
+        // Terminate every FE; each one vanishes from the state when its grain confirms.
+        if (_functionExecutors.Count > 0)
+        {
+            _allExecutorsRemoved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var shutdowns = _functionExecutors.Select(id => GrainFactory.GetGrain<IFunctionExecutorGrain>(id).ShutdownAsync()).ToList();
+            _shuttingDown.UnionWith(_functionExecutors);
+            await Task.WhenAll(shutdowns);
+            var remaining = timeout - deadline.Elapsed - _options.ReportRpcTimeout;
+            if (remaining > TimeSpan.Zero)
+            {
+                await Task.WhenAny(_allExecutorsRemoved.Task, Task.Delay(remaining));
+            }
+        }
+
+        _reportTimer?.Dispose();
+        _status = ExecutorStatus.Stopped;
+        _feStates.Clear();
+        await _reporting;
+
+        // The final report carries STOPPED and every unacknowledged result (the Server applies them before deregistering).
+        try
+        {
+            using var cts = new CancellationTokenSource(_options.ReportRpcTimeout);
+            _server.RecycleChannel();
+            var receipt = await _server.ReportAsync(BuildReport(holdBackTerminations: false), cts.Token);
+            foreach (var id in receipt.DeliveredResultIds)
+            {
+                _pendingResults.Remove(id);
+            }
+
+            LogStoppedReported(_logger, receipt.DeliveredResultIds.Count, _pendingResults.Count);
+        }
+        catch (Exception ex)
+        {
+            LogStoppedReportFailed(_logger, ex);
+        }
+    }
+
+    private Task OnReportTimerAsync()
+    {
+        TriggerReport();
+        return Task.CompletedTask;
+    }
+
+    private void TriggerReport()
+    {
+        if (_status is ExecutorStatus.StartingUp or ExecutorStatus.Stopped)
+        {
+            return;
+        }
+
+        if (_reportInFlight)
+        {
+            _reportRequested = true;
+            return;
+        }
+
+        _reportInFlight = true;
+        _reporting = ReportLoopAsync();
+    }
+
+    private async Task ReportLoopAsync()
+    {
+        try
+        {
+            do
+            {
+                _reportRequested = false;
+                await ReportOnceAsync();
+            }
+            while (_reportRequested && _status is not (ExecutorStatus.Stopped or ExecutorStatus.StartingUp));
+        }
+        finally
+        {
+            _reportInFlight = false;
+        }
+    }
+
+    private async Task ReportOnceAsync()
+    {
+        var report = BuildReport(holdBackTerminations: true);
+        var previousInterval = _reportInterval;
+        try
+        {
+            using var cts = new CancellationTokenSource(_options.ReportRpcTimeout);
+            var receipt = await _server.ReportAsync(report, cts.Token);
+            foreach (var id in receipt.DeliveredResultIds)
+            {
+                _pendingResults.Remove(id);
+            }
+
+            _health.ReportSucceeded();
+            _reportInterval = _options.ReportInterval;
+            if (receipt.ResultsLeftOver)
+            {
+                _reportRequested = true;
+            }
+
+            if (!_registered)
+            {
+                _registered = true;
+                LogRegistered(_logger, _identity.ExecutorId);
+                _pump.EnsureStarted(_identity.ExecutorId);
+            }
+
+            _signals.ReportAccepted();
+        }
+        catch (Exception ex)
+        {
+            _health.ReportFailed();
+            _reportInterval = TimeSpan.FromTicks(Math.Min(_reportInterval.Ticks * 3, _options.MaxReportBackoff.Ticks));
+            _server.RecycleChannel();
+            LogReportFailed(_logger, ex.Message, _reportInterval.TotalSeconds);
+        }
+
+        if (_reportInterval != previousInterval && _reportTimer is not null && !_stopping)
+        {
+            _reportTimer.Change(_reportInterval, _reportInterval);
+        }
+    }
+
+    private ExecutorReport BuildReport(bool holdBackTerminations)
+    {
+        var results = _pendingResults.Values.ToList();
+        HashSet<string>? executorsWithPendingResults = null;
+        if (holdBackTerminations && results.Count > 0)
+        {
+            executorsWithPendingResults = new HashSet<string>(results.Select(r => r.FunctionExecutorId), StringComparer.Ordinal);
+        }
+
+        var states = new List<FunctionExecutorState>(_feStates.Count);
+        foreach (var state in _feStates.Values)
+        {
+            // The Server applies an FE's termination before the results of the same report, so results of
+            // allocations on a terminated FE must be acknowledged in an earlier report than the termination.
+            if (state.Status == FunctionExecutorStatus.Terminated && executorsWithPendingResults?.Contains(state.FunctionExecutorId) == true)
+            {
+                states.Add(state with { Status = _lastLiveStatus.GetValueOrDefault(state.FunctionExecutorId, FunctionExecutorStatus.Pending), TerminationReason = null, AllocationIdsCausedTermination = [] });
+                _reportRequested = true;
+                continue;
+            }
+
+            states.Add(state);
+        }
+
+        return new ExecutorReport
+        {
+            ExecutorId = _identity.ExecutorId,
+            Hostname = _identity.Hostname,
+            Version = ExecutorIdentity.Version,
+            Status = _status,
+            TotalResources = _capacity.Total,
+            TotalFunctionExecutorResources = _capacity.FunctionExecutorTotal,
+            AllowedFunctions = _identity.AllowedFunctions,
+            Labels = _identity.Labels,
+            CatalogEntryName = _identity.CatalogEntryName,
+            FunctionExecutors = states,
+            Watches = [.. _watches.Keys],
+            ServerClock = _serverClock,
+            Results = results,
+        };
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "executor {ExecutorId} starting; Server at {ServerAddress}")]
+    private static partial void LogStarting(ILogger logger, string executorId, string serverAddress);
+
+    [LoggerMessage(2, LogLevel.Information, "executor {ExecutorId} registered with the Server")]
+    private static partial void LogRegistered(ILogger logger, string executorId);
+
+    [LoggerMessage(3, LogLevel.Warning, "state report failed ({Reason}); next periodic report in {IntervalSeconds} s")]
+    private static partial void LogReportFailed(ILogger logger, string reason, double intervalSeconds);
+
+    [LoggerMessage(4, LogLevel.Error, "failed to reconcile desired state with clock {Clock}")]
+    private static partial void LogReconcileFailed(ILogger logger, Exception exception, ulong clock);
+
+    [LoggerMessage(5, LogLevel.Error, "allocation {AllocationId} targets function executor {FunctionExecutorId} which is not in the desired state; dropping it")]
+    private static partial void LogAllocationForUnknownExecutor(ILogger logger, string allocationId, string functionExecutorId);
+
+    [LoggerMessage(6, LogLevel.Information, "function executor {FunctionExecutorId} is no longer desired; shutting it down")]
+    private static partial void LogShuttingDownExecutor(ILogger logger, string functionExecutorId);
+
+    [LoggerMessage(7, LogLevel.Information, "shutting down executor: {FunctionExecutors} function executors, {PendingResults} unreported results")]
+    private static partial void LogShuttingDown(ILogger logger, int functionExecutors, int pendingResults);
+
+    [LoggerMessage(8, LogLevel.Information, "reported STOPPED with {Delivered} results ({Undelivered} undelivered)")]
+    private static partial void LogStoppedReported(ILogger logger, int delivered, int undelivered);
+
+    [LoggerMessage(9, LogLevel.Warning, "final STOPPED report failed")]
+    private static partial void LogStoppedReportFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Warning, "executor drained: no new function executors or allocations will be started")]
+    private static partial void LogDrained(ILogger logger);
+}

@@ -1,0 +1,24 @@
+namespace Executor.Server;
+
+/// <summary>Health of the Server channel as the last report saw it; drives /monitoring/health.</summary>
+public sealed class ServerChannelHealth
+{
+    private volatile bool _healthy = true;
+    private volatile string _message = "Successful";
+
+    public bool IsHealthy => _healthy;
+
+    public string Message => _message;
+
+    public void ReportSucceeded()
+    {
+        _message = "Successful";
+        _healthy = true;
+    }
+
+    public void ReportFailed()
+    {
+        _message = "grpc server channel is unhealthy";
+        _healthy = false;
+    }
+}

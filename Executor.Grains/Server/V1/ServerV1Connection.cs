@@ -1,0 +1,296 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Executor.Metrics;
+using Executor.Model;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using ProtoV1 = Executor.Protocol.ServerV1;
+
+namespace Executor.Server.V1;
+
+/// <summary>
+/// Protocol v1 adapter: builds ReportExecutorStateRequest from the domain report (with content-derived
+/// state_hash, validated results, size limit), reads desired-state snapshots, forwards call_function.
+/// It also remembers the Server's FE descriptions so reports echo them verbatim, as the Server requires.
+/// </summary>
+public sealed partial class ServerV1Connection : IServerConnection
+{
+    private readonly ServerChannelProvider _channels;
+    private readonly ServerMetrics _metrics;
+    private readonly ILogger<ServerV1Connection> _logger;
+    private readonly DesiredStateReader _reader;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, ProtoV1.FunctionExecutorDescription> _descriptions = new(StringComparer.Ordinal);
+    private readonly int _maxReportBytes;
+    private ProtoV1.ReportExecutorStateRequest? _lastReport;
+    private ProtoV1.DesiredExecutorState? _lastDesired;
+    private HashSet<string> _lastDesiredExecutorIds = new(StringComparer.Ordinal);
+
+    public ServerV1Connection(ServerChannelProvider channels, ServerMetrics metrics, ILogger<ServerV1Connection> logger, Microsoft.Extensions.Options.IOptions<Configuration.ExecutorOptions> options)
+    {
+        _channels = channels;
+        _metrics = metrics;
+        _logger = logger;
+        _reader = new DesiredStateReader(logger);
+        _maxReportBytes = options.Value.MaxReportBytes;
+    }
+
+    private ProtoV1.ExecutorAPI.ExecutorAPIClient Client => new(_channels.Channel);
+
+    public async Task<ReportReceipt> ReportAsync(ExecutorReport report, CancellationToken cancellationToken)
+    {
+        var (request, delivered, leftOver) = BuildRequest(report);
+        var size = request.CalculateSize();
+        lock (_gate)
+        {
+            _lastReport = request;
+        }
+
+        _metrics.StateReportRpcs.Add(1);
+        _metrics.StateReportMessageSize.Record(size / (1024.0 * 1024.0));
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await Client.report_executor_stateAsync(request, cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            _metrics.StateReportRpcErrors.Add(1);
+            throw new ServerRpcException($"report_executor_state failed: {ex.StatusCode} {ex.Status.Detail}", ex);
+        }
+        finally
+        {
+            _metrics.StateReportRpcLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+
+        return new ReportReceipt(delivered, leftOver, size);
+    }
+
+    internal (ProtoV1.ReportExecutorStateRequest Request, List<string> Delivered, bool LeftOver) BuildRequest(ExecutorReport report)
+    {
+        var state = new ProtoV1.ExecutorState
+        {
+            ExecutorId = report.ExecutorId,
+            Hostname = report.Hostname,
+            Version = report.Version,
+            Status = WireMapping.ToWire(report.Status),
+            TotalResources = WireMapping.ToWire(report.TotalResources),
+            TotalFunctionExecutorResources = WireMapping.ToWire(report.TotalFunctionExecutorResources),
+        };
+        state.AllowedFunctions.AddRange(report.AllowedFunctions.Select(WireMapping.ToWireAllowed));
+        foreach (var (key, value) in report.Labels)
+        {
+            state.Labels[key] = value;
+        }
+
+        if (report.CatalogEntryName is not null)
+        {
+            state.CatalogEntryName = report.CatalogEntryName;
+        }
+
+        lock (_gate)
+        {
+            var reported = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var fe in report.FunctionExecutors)
+            {
+                if (!_descriptions.TryGetValue(fe.FunctionExecutorId, out var description))
+                {
+                    LogMissingDescription(_logger, fe.FunctionExecutorId);
+                    continue;
+                }
+
+                reported.Add(fe.FunctionExecutorId);
+                var wire = new ProtoV1.FunctionExecutorState { Description = description, Status = (ProtoV1.FunctionExecutorStatus)(int)fe.Status };
+                if (fe.TerminationReason is { } reason)
+                {
+                    wire.TerminationReason = (ProtoV1.FunctionExecutorTerminationReason)(int)reason;
+                }
+
+                wire.AllocationIdsCausedTermination.AddRange(fe.AllocationIdsCausedTermination);
+                state.FunctionExecutorStates.Add(wire);
+            }
+
+            // Forget descriptions nobody refers to any more: neither reported nor desired.
+            foreach (var id in _descriptions.Keys.Where(id => !reported.Contains(id) && !_lastDesiredExecutorIds.Contains(id)).ToList())
+            {
+                _descriptions.Remove(id);
+            }
+        }
+
+        state.FunctionCallWatches.AddRange(report.Watches.Select(WireMapping.ToWire));
+        state.StateHash = StateHasher.Compute(state);
+        state.ServerClock = report.ServerClock;
+
+        var update = new ProtoV1.ExecutorUpdate { ExecutorId = report.ExecutorId };
+        var request = new ProtoV1.ReportExecutorStateRequest { ExecutorState = state, ExecutorUpdate = update };
+        var delivered = new List<string>();
+        var leftOver = false;
+        var runningSize = request.CalculateSize();
+
+        // Newest first, like upstream; the first result always goes even if it alone is over the limit.
+        for (var i = report.Results.Count - 1; i >= 0; i--)
+        {
+            var wire = ToValidWire(report.Results[i]);
+            var resultSize = wire.CalculateSize();
+            if (delivered.Count > 0 && runningSize + resultSize >= _maxReportBytes)
+            {
+                leftOver = true;
+                _metrics.StateReportMessageFragmentations.Add(1);
+                LogFragmented(_logger, delivered.Count, i + 1);
+                break;
+            }
+
+            update.AllocationResults.Add(wire);
+            delivered.Add(report.Results[i].AllocationId);
+            runningSize += resultSize;
+            if (delivered.Count == 1 && runningSize >= _maxReportBytes)
+            {
+                _metrics.StateReportMessagesOverSizeLimit.Add(1);
+                LogOverSize(_logger, report.Results[i].AllocationId, runningSize);
+            }
+        }
+
+        foreach (var result in update.AllocationResults)
+        {
+            LogReportingOutcome(_logger, result.AllocationId, result.OutcomeCode.ToString(), result.HasFailureReason ? result.FailureReason.ToString() : "None");
+        }
+
+        return (request, delivered, leftOver);
+    }
+
+    private ProtoV1.AllocationResult ToValidWire(AllocationOutcome outcome)
+    {
+        var wire = WireMapping.ToWire(outcome);
+        if (ResultValidator.Validate(wire) is not { } error)
+        {
+            return wire;
+        }
+
+        // One malformed result would make the Server reject the whole report forever: send a clean failure instead.
+        _metrics.InvalidResultsQuarantined.Add(1);
+        LogInvalidResult(_logger, outcome.AllocationId, error);
+        return WireMapping.ToWire(outcome with
+        {
+            Outcome = OutcomeCode.Failure,
+            FailureReason = AllocationFailureReason.InternalError,
+            Value = null,
+            Updates = null,
+            RequestError = null,
+        });
+    }
+
+    public async IAsyncEnumerable<DesiredState> ReadDesiredStatesAsync(string executorId, TimeSpan idleTimeout, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var streamCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var call = Client.get_desired_executor_states(new ProtoV1.GetDesiredExecutorStatesRequest { ExecutorId = executorId }, cancellationToken: streamCancellation.Token);
+        _metrics.DesiredStateStreams.Add(1);
+        while (true)
+        {
+            ProtoV1.DesiredExecutorState message;
+            try
+            {
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(streamCancellation.Token);
+                idle.CancelAfter(idleTimeout);
+                if (!await call.ResponseStream.MoveNext(idle.Token).ConfigureAwait(false))
+                {
+                    yield break;
+                }
+
+                message = call.ResponseStream.Current;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+            {
+                _metrics.DesiredStateStreamErrors.Add(1);
+                throw new ExecutorNotRegisteredException($"Server does not know executor {executorId}: {ex.Status.Detail}");
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested)
+            {
+                // Idle timeout: a normal end, the caller reopens.
+                yield break;
+            }
+            catch (RpcException ex)
+            {
+                _metrics.DesiredStateStreamErrors.Add(1);
+                throw new ServerRpcException($"desired state stream failed: {ex.StatusCode} {ex.Status.Detail}", ex);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                yield break;
+            }
+
+            DesiredState state;
+            lock (_gate)
+            {
+                _lastDesired = message;
+                state = _reader.Read(message, _descriptions);
+                _lastDesiredExecutorIds = new HashSet<string>(state.FunctionExecutors.Select(f => f.Id), StringComparer.Ordinal);
+            }
+
+            if (state.RejectedPieces > 0)
+            {
+                _metrics.DesiredStateRejectedPieces.Add(state.RejectedPieces);
+            }
+
+            yield return state;
+        }
+    }
+
+    public async Task CallFunctionAsync(FunctionCallRequestSpec request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var wire = WireMapping.ToWire(request);
+        _metrics.CallFunctionRpcs.Add(1);
+        _metrics.FunctionCallMessageSize.Record(wire.CalculateSize() / (1024.0 * 1024.0));
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await Client.call_functionAsync(wire, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            _metrics.CallFunctionRpcErrors.Add(1);
+            var retriable = ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.ResourceExhausted or StatusCode.Aborted or StatusCode.Unknown;
+            throw new ServerRpcException($"call_function failed: {ex.StatusCode} {ex.Status.Detail}", ex, retriable);
+        }
+        finally
+        {
+            _metrics.CallFunctionRpcLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    /// <summary>Size of a call_function request on the wire (upstream refuses more than 1 MiB).</summary>
+    public static int MeasureCallFunction(FunctionCallRequestSpec request) => WireMapping.ToWire(request).CalculateSize();
+
+    public void RecycleChannel() => _channels.Recycle();
+
+    public string? DescribeLastReport(bool json)
+    {
+        lock (_gate)
+        {
+            return _lastReport is null ? null : json ? JsonFormatter.Default.Format(_lastReport) : ProtoTextFormatter.Format(_lastReport);
+        }
+    }
+
+    public string? DescribeLastDesiredState(bool json)
+    {
+        lock (_gate)
+        {
+            return _lastDesired is null ? null : json ? JsonFormatter.Default.Format(_lastDesired) : ProtoTextFormatter.Format(_lastDesired);
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Error, "no description known for function executor {FunctionExecutorId}; leaving it out of the report")]
+    private static partial void LogMissingDescription(ILogger logger, string functionExecutorId);
+
+    [LoggerMessage(2, LogLevel.Warning, "state report message would exceed its size limit; sending {Sent} results now and {Remaining} in later reports")]
+    private static partial void LogFragmented(ILogger logger, int sent, int remaining);
+
+    [LoggerMessage(3, LogLevel.Error, "allocation result {AllocationId} alone makes the report {Bytes} bytes, over the size limit; sending it anyway")]
+    private static partial void LogOverSize(ILogger logger, string allocationId, int bytes);
+
+    [LoggerMessage(4, LogLevel.Error, "allocation result {AllocationId} is malformed ({Reason}); reporting it as INTERNAL_ERROR so the report is not rejected")]
+    private static partial void LogInvalidResult(ILogger logger, string allocationId, string reason);
+
+    [LoggerMessage(5, LogLevel.Information, "reporting allocation outcome {AllocationId}: {OutcomeCode} {FailureReason}")]
+    private static partial void LogReportingOutcome(ILogger logger, string allocationId, string outcomeCode, string failureReason);
+}

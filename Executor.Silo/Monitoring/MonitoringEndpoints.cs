@@ -1,0 +1,50 @@
+using Executor.Hosting;
+using Executor.Server;
+
+namespace Executor.Silo.Monitoring;
+
+/// <summary>
+/// Upstream's monitoring routes with the same status codes and bodies: probes, Prometheus metrics, and the
+/// last reported / desired states as protobuf text (or JSON when the client asks for application/json).
+/// </summary>
+public static class MonitoringEndpoints
+{
+    private const string JsonContentType = "application/json; charset=utf-8";
+    private const string TextContentType = "text/plain; charset=utf-8";
+
+    public static WebApplication MapMonitoringEndpoints(this WebApplication app)
+    {
+        app.MapGet("/monitoring/startup", Startup);
+        app.MapGet("/monitoring/health", Health);
+        app.MapGet("/state/reported", Reported);
+        app.MapGet("/state/desired", Desired);
+        app.MapPrometheusScrapingEndpoint("/monitoring/metrics");
+        return app;
+    }
+
+    private static IResult Startup(ExecutorReadiness readiness) => readiness.IsReady
+        ? Results.Content("{\"status\": \"ok\"}", JsonContentType, statusCode: 200)
+        : Results.Content("{\"status\": \"nok\"}", JsonContentType, statusCode: 503);
+
+    private static IResult Health(ServerChannelHealth health) => health.IsHealthy
+        ? Results.Content($"{{\"status\": \"ok\", \"message\": \"{health.Message}\", \"checker\": \"GenericHealthChecker\"}}", JsonContentType, statusCode: 200)
+        : Results.Content($"{{\"status\": \"nok\", \"message\": \"{health.Message}\", \"checker\": \"GenericHealthChecker\"}}", JsonContentType, statusCode: 503);
+
+    private static IResult Reported(HttpRequest request, IServerConnection server) =>
+        StateText(request, json => server.DescribeLastReport(json), "No state reported so far");
+
+    private static IResult Desired(HttpRequest request, IServerConnection server) =>
+        StateText(request, json => server.DescribeLastDesiredState(json), "No desired state received from Server yet");
+
+    private static IResult StateText(HttpRequest request, Func<bool, string?> describe, string none)
+    {
+        var json = request.Headers.Accept.Any(a => a?.Contains("application/json", StringComparison.OrdinalIgnoreCase) == true);
+        var body = describe(json);
+        if (json)
+        {
+            return Results.Content(body ?? $"{{\"message\": \"{none}\"}}", JsonContentType, statusCode: 200);
+        }
+
+        return Results.Content(body ?? none, TextContentType, statusCode: 200);
+    }
+}

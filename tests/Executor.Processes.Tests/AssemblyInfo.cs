@@ -1,0 +1,2 @@
+// These tests drive real Linux processes (setsid, /proc, signals).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -1,0 +1,7 @@
+namespace TestFunctionExecutor;
+
+/// <summary>
+/// Thrown by a scripted function body for failures the real FE reports as FUNCTION_ERROR
+/// (exceptions raised inside user code); any other exception becomes INTERNAL_ERROR.
+/// </summary>
+internal sealed class FunctionErrorException(string message) : Exception(message);
