@@ -16,7 +16,9 @@ public static class ExecutorHost
     public static WebApplication Build(string[] args, ExecutorCommandLine commandLine, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddEnvironmentVariables("EXECUTOR__").AddInMemoryCollection(commandLine.Settings);
+        // Environment variables (EXECUTOR__ServerAddress, FUNCTIONEXECUTOR__COMMAND, ...) come with the default
+        // builder; flags are added last so they win.
+        builder.Configuration.AddInMemoryCollection(commandLine.Settings);
         configure?.Invoke(builder);
         var configuration = builder.Configuration;
         var verbosity = configuration.GetValue("Executor:Verbosity", 0);

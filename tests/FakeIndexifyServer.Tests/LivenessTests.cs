@@ -31,7 +31,7 @@ public sealed class LivenessTests
     [Fact]
     public async Task A_lapsed_executor_is_tombstoned_and_its_next_report_registers_it_afresh()
     {
-        await using var harness = await Harness.StartAsync(new FakeServerOptions { LivenessTimeout = TimeSpan.FromSeconds(2) });
+        await using var harness = await Harness.StartAsync();
         var watch = Reports.Watch("ns", "app", "req", "call");
         harness.Server.RegisterFunctionCall("ns", "app", "req", "call");
         await harness.ReportAsync(Reports.Valid("exec-1", watches: [watch]));
@@ -39,6 +39,10 @@ public sealed class LivenessTests
         await stream.NextAsync();
         var fe = harness.Server.AddFunctionExecutor("exec-1", harness.Server.NewFunctionExecutor("ns", "app", "fn"));
         var allocation = harness.Server.AddAllocation(harness.Server.NewAllocation(fe));
+
+        // Set up under the default 30 s deadline, then shorten it; a short one applies from the next report on.
+        harness.Server.LivenessTimeout = TimeSpan.FromSeconds(2);
+        await harness.ReportAsync(Reports.Valid("exec-1", watches: [watch]));
 
         // No more reports: the stream ends normally once the deadline passes.
         Assert.Equal(StatusCode.OK, (await stream.EndedAsync()).StatusCode);
@@ -51,6 +55,7 @@ public sealed class LivenessTests
         Assert.Null(view.StateHash);
         Assert.Empty(view.Watches);
 
+        harness.Server.LivenessTimeout = TimeSpan.FromSeconds(30);
         await harness.ReportAsync(Reports.Valid("exec-1"));
         var again = harness.Server.GetExecutor("exec-1")!;
         Assert.Equal((true, false, 2), (again.IsRegistered, again.IsTombstoned, again.RegistrationCount));

@@ -126,6 +126,20 @@ public sealed class EchoTests(EchoFunctionExecutor fixture) : IClassFixture<Echo
     }
 
     [Fact]
+    public async Task A_failed_output_blob_request_is_an_internal_error()
+    {
+        var peer = new ExecutorPeer(fixture.Client, fixture.Directory)
+        {
+            OnOutputBlobRequest = _ => new Google.Rpc.Status { Code = 13, Message = "Failed to create output BLOB." },
+        };
+        var run = await peer.RunAsync(AllocationInputs.Json(fixture.Directory, "echo-no-blob", "{}"));
+
+        Assert.Equal(AllocationOutcomeCode.Failure, run.Result.OutcomeCode);
+        Assert.Equal(AllocationFailureReason.InternalError, run.Result.FailureReason);
+        Assert.Empty(run.OutputBlobs);
+    }
+
+    [Fact]
     public async Task Echo_of_binary_raw_keeps_encoding_and_has_no_content_type()
     {
         var bytes = Enumerable.Range(0, 300).Select(i => (byte)i).ToArray();

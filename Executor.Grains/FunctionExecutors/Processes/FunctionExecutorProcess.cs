@@ -183,6 +183,8 @@ internal sealed class FunctionExecutorProcess : IFunctionExecutorProcess
 
     private async Task StopCoreAsync()
     {
+        // Started under the gate: do the signalling and /proc scanning outside it.
+        await Task.Yield();
         try
         {
             if (!HasExited)

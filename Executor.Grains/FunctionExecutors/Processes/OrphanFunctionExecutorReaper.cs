@@ -41,7 +41,7 @@ public sealed class OrphanFunctionExecutorReaper
             {
                 ProcessLog.OrphanRecordUnreadable(_logger, path);
             }
-            else if (await ReapAsync(record, path, cancellationToken).ConfigureAwait(false))
+            else if (await ReapOneAsync(record, path, cancellationToken).ConfigureAwait(false))
             {
                 killed++;
             }
@@ -58,7 +58,7 @@ public sealed class OrphanFunctionExecutorReaper
         return killed;
     }
 
-    private async Task<bool> ReapAsync(PidRecord record, string path, CancellationToken cancellationToken)
+    private async Task<bool> ReapOneAsync(PidRecord record, string path, CancellationToken cancellationToken)
     {
         if (record.BootId is not null && BootId.Value is not null && record.BootId != BootId.Value)
         {

@@ -20,6 +20,9 @@ public sealed class ExecutorPeer(FunctionExecutor.FunctionExecutorClient client,
     /// <summary>Replaces the default file:// writable BLOBs, e.g. with http part URIs.</summary>
     public Func<string, long, BLOB>? OutputBlobFactory { get; init; }
 
+    /// <summary>Status for each output BLOB request (default OK); on error only the BLOB id is sent back, as the executor does.</summary>
+    public Func<AllocationOutputBLOBRequest, Google.Rpc.Status> OnOutputBlobRequest { get; init; } = _ => new Google.Rpc.Status { Code = 0 };
+
     /// <summary>Status for each function call creation (default OK).</summary>
     public Func<AllocationFunctionCall, Google.Rpc.Status> OnFunctionCall { get; init; } = _ => new Google.Rpc.Status { Code = 0 };
 
@@ -55,10 +58,17 @@ public sealed class ExecutorPeer(FunctionExecutor.FunctionExecutorClient client,
     {
         foreach (var request in state.OutputBlobRequests.Where(r => run.SeenIds.Add("blob:" + r.Id)))
         {
+            var status = OnOutputBlobRequest(request);
+            if (status.Code != 0)
+            {
+                await SendAsync(run, new AllocationUpdate { OutputBlob = new AllocationOutputBLOB { Status = status, Blob = new BLOB { Id = request.Id } } }, cancellationToken);
+                continue;
+            }
+
             var blob = OutputBlobFactory?.Invoke(request.Id, (long)request.Size)
                 ?? FileBlobs.Writable(request.Id, FileBlobs.Uri(dir.Combine($"out-{run.AllocationId}-{request.Id}.bin")), (long)request.Size, OutputChunkSize);
             run.OutputBlobs[request.Id] = blob;
-            await SendAsync(run, new AllocationUpdate { OutputBlob = new AllocationOutputBLOB { Status = new Google.Rpc.Status { Code = 0 }, Blob = blob } }, cancellationToken);
+            await SendAsync(run, new AllocationUpdate { OutputBlob = new AllocationOutputBLOB { Status = status, Blob = blob } }, cancellationToken);
         }
 
         foreach (var call in state.FunctionCalls.Where(c => run.SeenIds.Add("call:" + c.Id)))

@@ -1,0 +1,75 @@
+using System.Text;
+using Executor.Protocol.ServerV1;
+using Executor.Testing;
+using FakeIndexifyServer;
+
+namespace Executor.Tests.Infrastructure;
+
+/// <summary>One test's world: a fake Server with a file:// blob root, a cache directory and a running executor.</summary>
+public sealed class ExecutorScenario : IAsyncDisposable
+{
+    private readonly TempDirectory _temp;
+
+    private ExecutorScenario(TempDirectory temp, FakeServer server, ExecutorProcess executor, string executorId)
+    {
+        _temp = temp;
+        Server = server;
+        Executor = executor;
+        ExecutorId = executorId;
+    }
+
+    public FakeServer Server { get; }
+
+    public ExecutorProcess Executor { get; }
+
+    public string ExecutorId { get; }
+
+    public string Root => _temp.Path;
+
+    public static async Task<ExecutorScenario> StartAsync(FakeServerOptions? serverOptions = null, IEnumerable<string>? executorArguments = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var temp = new TempDirectory("executor-e2e");
+        var server = await FakeServer.StartAsync(serverOptions ?? new FakeServerOptions { BlobStoreDirectory = Path.Combine(temp.Path, "blobs") });
+        ExecutorProcess? executor = null;
+        try
+        {
+            executor = await ExecutorProcess.StartAsync(server.Address, Path.Combine(temp.Path, "cache"), executorArguments, environment);
+            var registered = await server.WaitForRegisteredExecutorAsync(timeout: TimeSpan.FromSeconds(30));
+            return new ExecutorScenario(temp, server, executor, registered.ExecutorId);
+        }
+        catch
+        {
+            if (executor is not null)
+            {
+                await executor.DisposeAsync();
+            }
+
+            await server.DisposeAsync();
+            temp.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Adds an FE whose behaviour is the test FE function <paramref name="function"/>, with a real code zip on disk.</summary>
+    public FunctionExecutorDescription AddFunctionExecutor(string function, uint maxConcurrency = 1, uint allocationTimeoutMs = 300_000, uint initializationTimeoutMs = 300_000, string application = "app", string version = "1")
+    {
+        var code = Server.Blobs.Put($"ns/{application}/code/{version}.zip", Encoding.UTF8.GetBytes("PK-test-code-" + version), "application/zip");
+        var description = Server.NewFunctionExecutor("ns", application, function, version, maxConcurrency: maxConcurrency, allocationTimeoutMs: allocationTimeoutMs, initializationTimeoutMs: initializationTimeoutMs, codePayload: code);
+        return Server.AddFunctionExecutor(ExecutorId, description);
+    }
+
+    /// <summary>Adds an allocation with one UTF-8 JSON argument written under the request's prefix.</summary>
+    public Allocation AddAllocation(FunctionExecutorDescription fe, string input = "\"hello\"", string? requestId = null)
+    {
+        var request = requestId ?? Guid.NewGuid().ToString("N");
+        var arg = Server.Blobs.PutRequestPayload("ns", fe.Function.ApplicationName, request, "input-" + Guid.NewGuid().ToString("N"), Encoding.UTF8.GetBytes(input), "application/json");
+        return Server.AddAllocation(Server.NewAllocation(fe, [arg], requestId: request));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Executor.DisposeAsync();
+        await Server.DisposeAsync();
+        _temp.Dispose();
+    }
+}
