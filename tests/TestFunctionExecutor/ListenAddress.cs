@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 
@@ -6,7 +7,7 @@ namespace TestFunctionExecutor;
 /// <summary>The <c>--address host:port</c> value: localhost (both loopbacks), an IP literal, or a wildcard.</summary>
 internal sealed record ListenAddress(string Host, int Port, IPAddress? Ip, bool IsLocalhost, bool IsAny)
 {
-    public static bool TryParse(string value, out ListenAddress? address, out string error)
+    public static bool TryParse(string value, [NotNullWhen(true)] out ListenAddress? address, out string error)
     {
         address = null;
         var colon = value.LastIndexOf(':');

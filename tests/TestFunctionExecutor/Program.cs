@@ -44,7 +44,7 @@ builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
     // The executor keeps one channel for the FE's whole life, possibly idle between allocations.
     kestrel.Limits.KeepAliveTimeout = Timeout.InfiniteTimeSpan;
     Action<ListenOptions> http2 = listen => listen.Protocols = HttpProtocols.Http2;
-    if (address!.IsLocalhost)
+    if (address.IsLocalhost)
     {
         kestrel.ListenLocalhost(address.Port, http2);
     }

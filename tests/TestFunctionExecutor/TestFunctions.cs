@@ -10,7 +10,7 @@ namespace TestFunctionExecutor;
 /// (e.g. <c>"hang+unhealthy"</c>), unknown segments are ignored, and a name without a known
 /// allocation behaviour echoes. See tests/TestFunctionExecutor/README.md.
 /// </summary>
-internal static class TestFunctions
+public static class TestFunctions
 {
     /// <summary>Separator for combining behaviours in one function name.</summary>
     public const char Separator = '+';

@@ -34,14 +34,52 @@ public sealed partial class S3rverProcess : IAsyncDisposable
     /// <summary>Where s3rver keeps buckets, objects and in-progress upload parts.</summary>
     public string DataDirectory => _data.Path;
 
+    private static readonly SemaphoreSlim InstallGate = new(1, 1);
+
+    /// <summary>
+    /// Installs s3rver from the npm registry (pinned by tests/s3/package-lock.json) when it is missing, so the
+    /// test command alone sets up what it needs; CI runs the same `npm ci` first.
+    /// </summary>
+    private static async Task EnsureInstalledAsync(string s3Dir)
+    {
+        await InstallGate.WaitAsync();
+        try
+        {
+            if (File.Exists(Path.Combine(s3Dir, "node_modules", "s3rver", "package.json")))
+            {
+                return;
+            }
+
+            var npm = new ProcessStartInfo("npm") { WorkingDirectory = s3Dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var arg in new[] { "ci", "--no-audit", "--no-fund", "--loglevel=error" })
+            {
+                npm.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(npm) ?? throw new InvalidOperationException("npm could not be started");
+            var stderr = process.StandardError.ReadToEndAsync();
+            _ = process.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            await process.WaitForExitAsync(timeout.Token);
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"`npm ci` in {s3Dir} failed ({process.ExitCode}): {await stderr}. Install node and npm (Debian: apt-get install nodejs npm).");
+            }
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException($"s3rver is not installed in {s3Dir}/node_modules and npm is not available ({ex.Message}). Install node and npm (Debian: apt-get install nodejs npm), then run `npm ci --prefix tests/s3`.", ex);
+        }
+        finally
+        {
+            InstallGate.Release();
+        }
+    }
+
     public static async Task<S3rverProcess> StartAsync()
     {
         var s3Dir = Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "s3");
-        if (!File.Exists(Path.Combine(s3Dir, "node_modules", "s3rver", "package.json")))
-        {
-            throw new InvalidOperationException(
-                $"s3rver is not installed in {s3Dir}/node_modules. Run `npm ci --prefix tests/s3` from the repository root first.");
-        }
+        await EnsureInstalledAsync(s3Dir);
 
         var start = new ProcessStartInfo("node")
         {

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Executor.Protocol.ServerV1;
-using Executor.Tests.Infrastructure;
+using Executor.TestHost;
 using TestFunctionExecutor;
 using Xunit;
 

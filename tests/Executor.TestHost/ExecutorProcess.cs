@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Executor.Testing;
 
-namespace Executor.Tests.Infrastructure;
+namespace Executor.TestHost;
 
 /// <summary>
 /// The real executor (Executor.Silo's apphost) as a child process on free ports, talking to a fake Server and

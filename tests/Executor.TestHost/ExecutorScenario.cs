@@ -3,7 +3,7 @@ using Executor.Protocol.ServerV1;
 using Executor.Testing;
 using FakeIndexifyServer;
 
-namespace Executor.Tests.Infrastructure;
+namespace Executor.TestHost;
 
 /// <summary>One test's world: a fake Server with a file:// blob root, a cache directory and a running executor.</summary>
 public sealed class ExecutorScenario : IAsyncDisposable
