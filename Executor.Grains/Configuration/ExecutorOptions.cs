@@ -59,6 +59,9 @@ public sealed class ExecutorOptions
 
     public bool DisableHealthChecks { get; set; }
 
+    /// <summary>How long finished allocation ids are remembered after the Server stops listing them (stale snapshots).</summary>
+    public TimeSpan FinishedAllocationRetention { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>
     /// Consecutive health-check RPCs that time out before the FE counts as hung. An explicit unhealthy answer
     /// or a refused connection terminates at once (upstream never gives up on timeouts; we do, after this many).

@@ -16,11 +16,18 @@ public sealed partial class ApplicationCodeCache(IBlobStore blobStore, string ca
     private readonly string _root = Path.Combine(cachePath, "application_cache");
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
-    public long Hits { get; private set; }
+    private long _hits;
+    private long _downloads;
 
-    public long Downloads { get; private set; }
+    public long Hits => Interlocked.Read(ref _hits);
 
-    public async Task<byte[]> GetAsync(FunctionRef function, DataPayloadRef application, CancellationToken cancellationToken)
+    public long Downloads => Interlocked.Read(ref _downloads);
+
+    public async Task<byte[]> GetAsync(FunctionRef function, DataPayloadRef application, CancellationToken cancellationToken) =>
+        (await FetchAsync(function, application, cancellationToken).ConfigureAwait(false)).Bytes;
+
+    /// <summary>The verified bundle: from the cache when a matching entry exists, else downloaded, verified and cached.</summary>
+    public async Task<ApplicationCode> FetchAsync(FunctionRef function, DataPayloadRef application, CancellationToken cancellationToken)
     {
         var path = EntryPath(function, application);
         if (File.Exists(path))
@@ -28,8 +35,9 @@ public sealed partial class ApplicationCodeCache(IBlobStore blobStore, string ca
             var cached = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
             if (Matches(cached, application))
             {
-                Hits++;
-                return cached;
+                Interlocked.Increment(ref _hits);
+                LogCacheHit(logger, path);
+                return new ApplicationCode(cached, FromCache: true);
             }
 
             LogCorruptEntry(logger, path);
@@ -37,14 +45,15 @@ public sealed partial class ApplicationCodeCache(IBlobStore blobStore, string ca
         }
 
         var bytes = await blobStore.GetAsync(application.Uri, cancellationToken).ConfigureAwait(false);
-        Downloads++;
+        Interlocked.Increment(ref _downloads);
         if (!Matches(bytes, application))
         {
             throw new InvalidDataException($"application code at {application.Uri} does not match its size {application.Size} / sha256 {application.Sha256}");
         }
 
         await WriteAtomicallyAsync(path, bytes, cancellationToken).ConfigureAwait(false);
-        return bytes;
+        LogDownloaded(logger, application.Uri, bytes.LongLength, path);
+        return new ApplicationCode(bytes, FromCache: false);
     }
 
     public string EntryPath(FunctionRef function, DataPayloadRef application) => Path.Combine(
@@ -128,4 +137,10 @@ public sealed partial class ApplicationCodeCache(IBlobStore blobStore, string ca
 
     [LoggerMessage(2, LogLevel.Warning, "could not write application code cache entry {Path}")]
     private static partial void LogCacheWriteFailed(ILogger logger, Exception exception, string path);
+
+    [LoggerMessage(3, LogLevel.Debug, "application code taken from the cache: {Path}")]
+    private static partial void LogCacheHit(ILogger logger, string path);
+
+    [LoggerMessage(4, LogLevel.Information, "downloaded application code {Uri} ({Size} bytes), cached at {Path}")]
+    private static partial void LogDownloaded(ILogger logger, string uri, long size, string path);
 }

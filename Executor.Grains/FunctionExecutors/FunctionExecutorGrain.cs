@@ -3,6 +3,7 @@ using Executor.Allocations;
 using Executor.Configuration;
 using Executor.FunctionExecutors.Processes;
 using Executor.Grains;
+using Executor.HostResources;
 using Executor.Model;
 using Executor.Server;
 using Grpc.Core;
@@ -13,7 +14,8 @@ using Fe = Executor.Protocol.FunctionExecutorV1;
 namespace Executor.FunctionExecutors;
 
 /// <summary>
-/// One Function Executor: starts its worker process (code from the cache, get_info, initialize), admits and
+/// One Function Executor: books its host resources (GPUs included), starts its worker process (code from the cache,
+/// get_info, initialize), admits and
 /// runs allocations (FIFO, at most max_concurrency at a time), checks health on a grain timer, watches the
 /// process exit, and terminates it with an exact reason. Everything it learns goes to the ExecutorGrain as
 /// one-way updates (state + results), never waiting on it.
@@ -23,6 +25,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 {
     private readonly IFunctionExecutorProcessLauncher _launcher;
     private readonly ApplicationCodeCache _codeCache;
+    private readonly FunctionExecutorResourcePool _resources;
     private readonly BlobMessages _blobs;
     private readonly IServerConnection _server;
     private readonly ExecutorIdentity _identity;
@@ -57,6 +60,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
     public FunctionExecutorGrain(
         IFunctionExecutorProcessLauncher launcher,
         ApplicationCodeCache codeCache,
+        FunctionExecutorResourcePool resources,
         BlobMessages blobs,
         IServerConnection server,
         ExecutorIdentity identity,
@@ -68,6 +72,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
     {
         _launcher = launcher;
         _codeCache = codeCache;
+        _resources = resources;
         _blobs = blobs;
         _server = server;
         _identity = identity;
@@ -134,18 +139,15 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
                 throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedInternalError, "sandbox function executors are not supported by this executor");
             }
 
-            byte[] code;
-            try
+            // Booked before anything is spent on the FE; released only once its process is gone.
+            var reservation = await _resources.ReserveAsync(Id, ResourceRequest(spec.Resources), cancellationToken);
+            if (!reservation.Succeeded)
             {
-                code = await _codeCache.GetAsync(spec.Function, spec.Application, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                _feMetrics.ApplicationDownloadErrors.Add(1);
-                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedInternalError, $"application code unavailable: {ex.Message}", ex);
+                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedInternalError, $"host resources unavailable: {reservation.FailureReason}");
             }
 
-            var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+            var code = await FetchCodeAsync(spec.Function, spec.Application, cancellationToken);
+            var environment = _resources.VisibilityEnvironment(reservation.Gpus);
             _process = await _launcher.LaunchAsync(new FunctionExecutorLaunchRequest(_identity.ExecutorId, Id, _options.Verbosity > 0, environment), cancellationToken);
             LogLaunched(_logger, Id, _process.ProcessId, _process.Address, _process.DiagnosticsLogPath);
             _ = WatchExitAsync(_process);
@@ -225,6 +227,39 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             BeginTermination(FunctionExecutorTerminationReason.StartupFailedInternalError, startupFailure: true, ex.Message);
         }
     }
+
+    private async Task<byte[]> FetchCodeAsync(FunctionRef function, DataPayloadRef application, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        _feMetrics.ApplicationDownloads.Add(1);
+        try
+        {
+            var code = await _codeCache.FetchAsync(function, application, cancellationToken);
+            if (code.FromCache)
+            {
+                _feMetrics.ApplicationDownloadsFromCache.Add(1);
+            }
+
+            return code.Bytes;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _feMetrics.ApplicationDownloadErrors.Add(1);
+            throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedInternalError, $"application code unavailable: {ex.Message}", ex);
+        }
+        finally
+        {
+            _feMetrics.ApplicationDownloadLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    /// <summary>The Server's resource grant as a ledger request (the GPU model enums share their numbers).</summary>
+    private static FunctionExecutorResourceRequest ResourceRequest(FunctionExecutorResources resources) => new(
+        resources.CpuMsPerSec,
+        resources.MemoryBytes,
+        resources.DiskBytes,
+        (int)(resources.Gpu?.Count ?? 0),
+        (HostResources.GpuModel)(int)(resources.Gpu?.Model ?? Model.GpuModel.Unknown));
 
     private async Task WatchExitAsync(IFunctionExecutorProcess process)
     {
@@ -494,6 +529,8 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             return;
         }
 
+        // TERMINATED tells the Server these resources are free again: they must be free here first.
+        _resources.Release(Id);
         _lifecycle = FunctionExecutorLifecycle.Terminated;
         SetState(new FunctionExecutorState
         {
@@ -556,6 +593,8 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
         LogShuttingDown(_logger, Id, _running.Count, _queue.Count);
         _shutDown = true;
+        _healthTimer?.Dispose();
+        _healthTimer = null;
         await _startupCancellation.CancelAsync();
         _queue.Clear();
         foreach (var run in _running.Values)
@@ -563,23 +602,31 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             run.Stop(AllocationStopReason.Shutdown);
         }
 
+        // Startup passes the token to every await, so it ends promptly. Waiting for it before destroying means a
+        // process it was launching at this very moment is known (and killed) below instead of leaking.
+        await ObserveAsync(_startup);
         await DestroyProcessAsync(_options.FunctionExecutorStopGracePeriod);
         await WaitForRunsAsync();
-        try
-        {
-            await _startup;
-        }
-        catch (Exception ex)
-        {
-            LogDestroyFailed(_logger, ex, Id);
-        }
-
+        await ObserveAsync(_termination);
+        _resources.Release(Id);
         _process = null;
         _client = null;
         _lifecycle = FunctionExecutorLifecycle.Terminated;
         _outbox.Clear();
         Flush(removed: true);
         this.DeactivateOnIdle();
+    }
+
+    private async Task ObserveAsync(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception ex)
+        {
+            LogDestroyFailed(_logger, ex, Id);
+        }
     }
 
     public void WatchAdded(AllocationRunner run, string watcherId, FunctionCallWatch watch)

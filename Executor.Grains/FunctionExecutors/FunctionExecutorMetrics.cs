@@ -19,7 +19,10 @@ public sealed class FunctionExecutorMetrics
         DestroyLatency = meter.CreateHistogram("function_executor_destroy_latency_seconds", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Slow });
         FailedHealthChecks = meter.CreateCounter<long>("function_executor_failed_health_checks");
         HealthCheckLatency = meter.CreateHistogram("function_executor_health_check_latency_seconds", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
+        ApplicationDownloads = meter.CreateCounter<long>("application_downloads");
+        ApplicationDownloadsFromCache = meter.CreateCounter<long>("application_downloads_from_cache");
         ApplicationDownloadErrors = meter.CreateCounter<long>("application_download_errors");
+        ApplicationDownloadLatency = meter.CreateHistogram("application_download_latency_seconds", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Slow });
         _infos = meter.CreateCounter<long>("function_executor_infos");
     }
 
@@ -31,7 +34,11 @@ public sealed class FunctionExecutorMetrics
     public Histogram<double> DestroyLatency { get; }
     public Counter<long> FailedHealthChecks { get; }
     public Histogram<double> HealthCheckLatency { get; }
+    /// <summary>Every code fetch, cache hits included (as upstream).</summary>
+    public Counter<long> ApplicationDownloads { get; }
+    public Counter<long> ApplicationDownloadsFromCache { get; }
     public Counter<long> ApplicationDownloadErrors { get; }
+    public Histogram<double> ApplicationDownloadLatency { get; }
 
     public void Info(string version, string sdkVersion, string sdkLanguage, string sdkLanguageVersion) =>
         _infos.Add(

@@ -41,4 +41,14 @@ internal static partial class HostResourcesLog
 
     [LoggerMessage(EventId = 1111, Level = LogLevel.Information, Message = "GPU detection is disabled by configuration")]
     public static partial void GpuDetectionDisabled(this ILogger logger);
+
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Information,
+        Message = "Function executor {FunctionExecutorId} holds {CpuMsPerSec} cpu_ms_per_sec, {MemoryMiB} MiB memory, {DiskMiB} MiB disk, GPUs [{Gpus}]")]
+    public static partial void ResourcesReserved(this ILogger logger, string functionExecutorId, uint cpuMsPerSec, ulong memoryMiB, ulong diskMiB, string gpus);
+
+    [LoggerMessage(EventId = 1113, Level = LogLevel.Error, Message = "Function executor {FunctionExecutorId} does not fit on this host: {Reason}")]
+    public static partial void ResourcesRefused(this ILogger logger, string functionExecutorId, string reason);
+
+    [LoggerMessage(EventId = 1114, Level = LogLevel.Information, Message = "Function executor {FunctionExecutorId} released its resources")]
+    public static partial void ResourcesReleased(this ILogger logger, string functionExecutorId);
 }

@@ -29,4 +29,14 @@ public sealed class HostResourcesOptions
 
     /// <summary>Report no GPUs without running nvidia-smi.</summary>
     public bool DisableGpuDetection { get; set; }
+
+    /// <summary>
+    /// Refuse an FE (STARTUP_FAILED_INTERNAL_ERROR) whose cpu_ms_per_sec, memory or disk do not fit in what running FEs
+    /// left of the FE totals. Off only for test hosts that place more FEs than the machine has cores. GPUs are always
+    /// booked: a device given to one FE is never handed to another.
+    /// </summary>
+    public bool EnforceFunctionExecutorResources { get; set; } = true;
+
+    /// <summary>How an FE's GPUs are named in CUDA_VISIBLE_DEVICES / NVIDIA_VISIBLE_DEVICES.</summary>
+    public GpuVisibilityMode GpuVisibilityMode { get; set; } = GpuVisibilityMode.Uuid;
 }

@@ -24,6 +24,7 @@ public static class HostResourcesServiceCollectionExtensions
         services.TryAddSingleton<IHostFileSystem, HostFileSystem>();
         services.TryAddSingleton<INvidiaSmiRunner, NvidiaSmiRunner>();
         services.TryAddSingleton<IHostResourcesProvider, HostResourcesProvider>();
+        services.TryAddSingleton<FunctionExecutorResourcePool>();
         return services;
     }
 }

@@ -35,7 +35,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
     private readonly HashSet<string> _shuttingDown = new(StringComparer.Ordinal);
     private readonly OrderedDictionary<string, AllocationOutcome> _pendingResults = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _activeAllocations = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _finishedAllocations = new(StringComparer.Ordinal);
+    private readonly FinishedAllocations _finishedAllocations;
     private readonly Dictionary<FunctionCallWatch, int> _watches = [];
     private readonly Dictionary<string, Dictionary<string, int>> _watchingExecutors = new(StringComparer.Ordinal);
 
@@ -60,8 +60,10 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         IHostCapacitySource capacity,
         IOptions<ExecutorOptions> options,
         ReconcilerMetrics metrics,
-        ILogger<ExecutorGrain> logger)
+        ILogger<ExecutorGrain> logger,
+        TimeProvider time)
     {
+        _finishedAllocations = new FinishedAllocations(time, options.Value.FinishedAllocationRetention, 200_000);
         _server = server;
         _pump = pump;
         _signals = signals;
@@ -179,7 +181,13 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         foreach (var allocation in desired.Allocations)
         {
             desiredAllocationIds.Add(allocation.AllocationId);
-            if (_finishedAllocations.Contains(allocation.AllocationId) || _activeAllocations.ContainsKey(allocation.AllocationId))
+            if (_finishedAllocations.Contains(allocation.AllocationId))
+            {
+                _finishedAllocations.Touch(allocation.AllocationId);
+                continue;
+            }
+
+            if (_activeAllocations.ContainsKey(allocation.AllocationId))
             {
                 continue;
             }
@@ -304,11 +312,8 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             stale?.ForEach(id => _pendingResults.Remove(id));
         }
 
-        // Finished ids are only needed while the Server may still list them.
-        if (_finishedAllocations.Count > 0)
-        {
-            _finishedAllocations.RemoveWhere(id => !desiredAllocationIds.Contains(id) && !_pendingResults.ContainsKey(id));
-        }
+        // Finished ids are only needed while the Server may still list them (stale snapshots included).
+        _finishedAllocations.Prune(id => _pendingResults.ContainsKey(id) || desiredAllocationIds.Contains(id));
 
         await Task.WhenAll(calls);
     }

@@ -73,6 +73,9 @@ public sealed class ExecutorProcess : IAsyncDisposable
         startInfo.Environment["EXECUTOR__HealthCheckTimeout"] = "00:00:01";
         startInfo.Environment["EXECUTOR__FunctionExecutorStopGracePeriod"] = "00:00:01";
         startInfo.Environment["DOTNET_gcServer"] = "0";
+
+        // Tests place more FEs than a CI machine has cores; GPUs stay booked. Tests of the ledger turn this back on.
+        startInfo.Environment["HOSTRESOURCES__EnforceFunctionExecutorResources"] = "false";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             startInfo.Environment[key] = value;

@@ -51,11 +51,28 @@ public sealed class ExecutorScenario : IAsyncDisposable
     }
 
     /// <summary>Adds an FE whose behaviour is the test FE function <paramref name="function"/>, with a real code zip on disk.</summary>
-    public FunctionExecutorDescription AddFunctionExecutor(string function, uint maxConcurrency = 1, uint allocationTimeoutMs = 300_000, uint initializationTimeoutMs = 300_000, string application = "app", string version = "1")
+    public FunctionExecutorDescription AddFunctionExecutor(string function, uint maxConcurrency = 1, uint allocationTimeoutMs = 300_000, uint initializationTimeoutMs = 300_000, string application = "app", string version = "1", GPUResources? gpu = null, ulong memoryMib = 1024)
+    {
+        var description = NewFunctionExecutor(function, maxConcurrency, allocationTimeoutMs, initializationTimeoutMs, application, version, gpu, memoryMib);
+        return Server.AddFunctionExecutor(ExecutorId, description);
+    }
+
+    /// <summary>
+    /// Writes the code zip and describes an FE like <see cref="AddFunctionExecutor"/>, without placing it: allocations can
+    /// be queued for it first (<see cref="QueueAllocation"/>) so that they arrive in the same desired state as the FE.
+    /// </summary>
+    public FunctionExecutorDescription NewFunctionExecutor(string function, uint maxConcurrency = 1, uint allocationTimeoutMs = 300_000, uint initializationTimeoutMs = 300_000, string application = "app", string version = "1", GPUResources? gpu = null, ulong memoryMib = 1024)
     {
         var code = Server.Blobs.Put($"ns/{application}/code/{version}.zip", Encoding.UTF8.GetBytes("PK-test-code-" + version), "application/zip");
-        var description = Server.NewFunctionExecutor("ns", application, function, version, maxConcurrency: maxConcurrency, allocationTimeoutMs: allocationTimeoutMs, initializationTimeoutMs: initializationTimeoutMs, codePayload: code);
-        return Server.AddFunctionExecutor(ExecutorId, description);
+        return Server.NewFunctionExecutor("ns", application, function, version, maxConcurrency: maxConcurrency, memoryMib: memoryMib, allocationTimeoutMs: allocationTimeoutMs, initializationTimeoutMs: initializationTimeoutMs, codePayload: code, gpu: gpu);
+    }
+
+    /// <summary>Like <see cref="AddAllocation"/> for an FE that is not placed yet: the allocation waits in the fake until it is.</summary>
+    public Allocation QueueAllocation(FunctionExecutorDescription fe, string input = "\"hello\"")
+    {
+        var request = Guid.NewGuid().ToString("N");
+        var arg = Server.Blobs.PutRequestPayload("ns", fe.Function.ApplicationName, request, "input-" + Guid.NewGuid().ToString("N"), Encoding.UTF8.GetBytes(input), "application/json");
+        return Server.AddAllocation(Server.NewAllocation(fe, [arg], requestId: request), ExecutorId);
     }
 
     /// <summary>Adds an allocation with one UTF-8 JSON argument written under the request's prefix.</summary>

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Executor.Allocations.Tests.Infrastructure;
+using Executor.Protocol.ServerV1;
+using Executor.TestHost;
+using FakeIndexifyServer;
+using TestFunctionExecutor;
+using Xunit;
+
+namespace Executor.Allocations.Tests;
+
+/// <summary>Issue 5 (a), (b): many allocations on one FE, bounded concurrency, exact bytes; multi-chunk BLOBs on file://.</summary>
+public sealed partial class ConcurrencyAndBlobTests
+{
+    private const int SleepMs = 1500;
+
+    [Fact]
+    public async Task AllocationsRunAtMostMaxConcurrencyAtOnceAndReportTheBytesTheFunctionProduced()
+    {
+        const int count = 6;
+        const int maxConcurrency = 2;
+
+        // The fake places every allocation at once, so the executor's own FIFO queue is what bounds concurrency.
+        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { EnforceFunctionExecutorCapacity = false });
+        var fe = scenario.AddFunctionExecutor(TestFunctions.SleepFor(SleepMs), maxConcurrency: maxConcurrency);
+        var started = Stopwatch.StartNew();
+        var allocations = Enumerable.Range(0, count).Select(i => scenario.AddAllocation(fe, $"{{\"n\":{i},\"pad\":\"{new string('x', i * 7)}\"}}")).ToList();
+
+        foreach (var allocation in allocations)
+        {
+            var result = await scenario.Server.WaitForResultAsync(allocation.AllocationId, ScenarioExtensions.Patience);
+            Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
+            Assert.False(result.HasFailureReason);
+            Assert.True(result.HasExecutionDurationMs);
+            Assert.True(result.ExecutionDurationMs >= SleepMs, $"duration {result.ExecutionDurationMs} ms is shorter than the function's sleep");
+
+            var expected = scenario.Server.Blobs.Read(allocation.Args[0]);
+            Assert.Equal($"{allocation.RequestDataPayloadUriPrefix}.{allocation.AllocationId}.blob-1.output", result.Value.Uri);
+            Assert.Equal(DataPayloadEncoding.Utf8Json, result.Value.Encoding);
+            Assert.Equal(PayloadEncodings.Json, result.Value.ContentType);
+            Assert.Equal(0UL, result.Value.Offset);
+            Assert.Equal(0UL, result.Value.MetadataSize);
+            Assert.Equal((ulong)expected.Length, result.Value.Size);
+            Assert.Equal(string.Empty, result.Value.SourceFunctionCallId);
+            var produced = scenario.Server.Blobs.Read(result.Value);
+            Assert.Equal(expected, produced);
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(produced)), result.Value.Sha256Hash);
+        }
+
+        var elapsed = started.Elapsed;
+        foreach (var allocation in allocations)
+        {
+            scenario.Server.AssertReportedOnce(allocation.AllocationId);
+        }
+
+        // FE-side evidence: the test FE logs "allocation X started" on create_allocation and "finished" on its result.
+        var log = scenario.ReadFunctionExecutorLog(fe.Id);
+        var (peak, starts) = PeakConcurrency(log);
+        Assert.Equal(count, starts);
+        Assert.True(peak <= maxConcurrency, $"{peak} allocations ran at once on an FE with max_concurrency {maxConcurrency}:\n{log}");
+        Assert.True(peak > 1, $"allocations never overlapped:\n{log}");
+
+        // Timing agrees: 6 sleeps two at a time take at least three sleep periods.
+        Assert.True(elapsed >= TimeSpan.FromMilliseconds(SleepMs * (count / maxConcurrency)), $"finished in {elapsed}");
+    }
+
+    [Fact]
+    public async Task BlobsLargerThanOneChunkAreSplitAndReassembled()
+    {
+        // 1 KiB chunks: a 5000-byte output is written through 5 parts, a 3000-byte input read through 3 chunks.
+        var environment = new Dictionary<string, string>
+        {
+            ["BLOBSTORE__WRITEPARTSIZEFIRST100"] = "1024",
+            ["BLOBSTORE__READCHUNKSIZE"] = "1024",
+        };
+        await using var scenario = await ExecutorScenario.StartAsync(environment: environment);
+        var big = scenario.AddFunctionExecutor(TestFunctions.BigOutput(5000), application: "big");
+        var echo = scenario.AddFunctionExecutor(TestFunctions.Echo, application: "echo");
+        var bigAllocation = scenario.AddAllocation(big);
+        var input = "\"" + string.Concat(Enumerable.Range(0, 300).Select(i => i.ToString("D9", System.Globalization.CultureInfo.InvariantCulture) + ",")) + "\"";
+        Assert.True(input.Length > 2048);
+        var echoAllocation = scenario.AddAllocation(echo, input);
+
+        var bigResult = await scenario.Server.WaitForResultAsync(bigAllocation.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Success, bigResult.OutcomeCode);
+        Assert.Equal(5000UL, bigResult.Value.Size);
+        Assert.Equal(DataPayloadEncoding.Raw, bigResult.Value.Encoding);
+        var expected = new byte[5000];
+        TestFunctions.FillPattern(TestFunctions.PatternSeed(bigAllocation.AllocationId), 0, expected);
+        var produced = scenario.Server.Blobs.Read(bigResult.Value);
+        Assert.Equal(expected, produced);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(expected)), bigResult.Value.Sha256Hash);
+        Assert.Equal(5000, new FileInfo(new Uri(bigResult.Value.Uri).LocalPath).Length);
+
+        var echoResult = await scenario.Server.WaitForResultAsync(echoAllocation.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Success, echoResult.OutcomeCode);
+        Assert.Equal(Encoding.UTF8.GetBytes(input), scenario.Server.Blobs.Read(echoResult.Value));
+
+        scenario.Server.AssertReportedOnce(bigAllocation.AllocationId);
+        scenario.Server.AssertReportedOnce(echoAllocation.AllocationId);
+    }
+
+    /// <summary>Largest number of allocations between their "started" and "finished" lines, and the number of starts.</summary>
+    private static (int Peak, int Starts) PeakConcurrency(string log)
+    {
+        int running = 0, peak = 0, starts = 0;
+        foreach (Match match in Lifecycle().Matches(log))
+        {
+            if (match.Groups[1].Value == "started")
+            {
+                starts++;
+                peak = Math.Max(peak, ++running);
+            }
+            else
+            {
+                running--;
+            }
+        }
+
+        return (peak, starts);
+    }
+
+    [GeneratedRegex(@"allocation \S+ (started|finished)\b")]
+    private static partial Regex Lifecycle();
+}

@@ -1,0 +1,96 @@
+using System.Text;
+using Executor.Allocations.Tests.Infrastructure;
+using Executor.Protocol.ServerV1;
+using Executor.TestHost;
+using TestFunctionExecutor;
+using Xunit;
+
+namespace Executor.Allocations.Tests;
+
+/// <summary>Issue 5 (c): executor-decided and FE-decided failures, with upstream's outcome, reason, duration and FE termination.</summary>
+public sealed class FailureOutcomeTests
+{
+    [Fact]
+    public async Task TimeoutFailsTheAllocationAndTerminatesItsFunctionExecutorBlamingIt()
+    {
+        await using var scenario = await ExecutorScenario.StartAsync();
+        var fe = scenario.AddFunctionExecutor(TestFunctions.SleepFor(120_000), allocationTimeoutMs: 1500);
+        var allocation = scenario.AddAllocation(fe);
+
+        var result = await scenario.Server.WaitForResultAsync(allocation.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Failure, result.OutcomeCode);
+        Assert.Equal(AllocationFailureReason.FunctionTimeout, result.FailureReason);
+        Assert.True(result.HasExecutionDurationMs);
+        Assert.InRange(result.ExecutionDurationMs, 1500UL, 60_000UL);
+        Assert.Null(result.Value);
+        Assert.Null(result.RequestError);
+
+        var terminated = await scenario.Server.WaitForTerminatedAsync(fe.Id);
+        Assert.Equal(FunctionExecutorTerminationReason.FunctionTimeout, terminated.TerminationReason);
+        Assert.Equal([allocation.AllocationId], terminated.AllocationIdsCausedTermination);
+        scenario.Server.AssertReportedOnce(allocation.AllocationId);
+    }
+
+    [Fact]
+    public async Task FunctionExecutorCrashMidRunIsAFunctionErrorAndTheFunctionExecutorIsUnhealthy()
+    {
+        await using var scenario = await ExecutorScenario.StartAsync();
+        var fe = scenario.AddFunctionExecutor(TestFunctions.Crash);
+        var allocation = scenario.AddAllocation(fe);
+
+        var result = await scenario.Server.WaitForResultAsync(allocation.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Failure, result.OutcomeCode);
+        Assert.Equal(AllocationFailureReason.FunctionError, result.FailureReason);
+        Assert.True(result.HasExecutionDurationMs);
+
+        var terminated = await scenario.Server.WaitForTerminatedAsync(fe.Id);
+        Assert.Equal(FunctionExecutorTerminationReason.Unhealthy, terminated.TerminationReason);
+        Assert.Contains(allocation.AllocationId, terminated.AllocationIdsCausedTermination);
+        Assert.Contains("exiting with code 70", scenario.ReadFunctionExecutorLog(fe.Id), StringComparison.Ordinal);
+        scenario.Server.AssertReportedOnce(allocation.AllocationId);
+    }
+
+    [Fact]
+    public async Task FunctionErrorsAndRequestErrorsAreReportedAsUpstreamDoes()
+    {
+        await using var scenario = await ExecutorScenario.StartAsync();
+        var failing = scenario.AddFunctionExecutor(TestFunctions.FailFunction, application: "failing");
+        var requestError = scenario.AddFunctionExecutor(TestFunctions.FailRequest, application: "request-error");
+        var internalError = scenario.AddFunctionExecutor(TestFunctions.FailInternal, application: "internal");
+        var a1 = scenario.AddAllocation(failing);
+        var a2 = scenario.AddAllocation(requestError, "{\"message\":\"bad request\"}");
+        var a3 = scenario.AddAllocation(internalError);
+
+        var r1 = await scenario.Server.WaitForResultAsync(a1.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Failure, r1.OutcomeCode);
+        Assert.Equal(AllocationFailureReason.FunctionError, r1.FailureReason);
+        Assert.True(r1.HasExecutionDurationMs);
+        Assert.Null(r1.Value);
+        Assert.Null(r1.RequestError);
+
+        // FE REQUEST_ERROR (3) is the Server's REQUEST_ERROR (4); the message is at the request-error BLOB.
+        var r2 = await scenario.Server.WaitForResultAsync(a2.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Failure, r2.OutcomeCode);
+        Assert.Equal(AllocationFailureReason.RequestError, r2.FailureReason);
+        Assert.True(r2.HasExecutionDurationMs);
+        Assert.NotNull(r2.RequestError);
+        Assert.Equal($"{a2.RequestErrorPayloadUriPrefix}.{a2.AllocationId}.req_error", r2.RequestError.Uri);
+        Assert.Equal(DataPayloadEncoding.Utf8Text, r2.RequestError.Encoding);
+        Assert.Equal("bad request", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(r2.RequestError)));
+
+        // FE-side INTERNAL_ERROR is reported as FUNCTION_ERROR (user code must not claim executor errors).
+        var r3 = await scenario.Server.WaitForResultAsync(a3.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Failure, r3.OutcomeCode);
+        Assert.Equal(AllocationFailureReason.FunctionError, r3.FailureReason);
+
+        // A failed allocation does not cost its FE: each answers a second allocation.
+        var again = scenario.AddAllocation(failing);
+        Assert.Equal(AllocationFailureReason.FunctionError, (await scenario.Server.WaitForResultAsync(again.AllocationId, ScenarioExtensions.Patience)).FailureReason);
+        Assert.DoesNotContain(scenario.Server.Reports.SelectMany(r => r.FunctionExecutorStates), f => f.Status == FunctionExecutorStatus.Terminated);
+
+        foreach (var id in new[] { a1.AllocationId, a2.AllocationId, a3.AllocationId, again.AllocationId })
+        {
+            scenario.Server.AssertReportedOnce(id);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text;
+using Executor.Protocol.ServerV1;
+using Executor.TestHost;
+using FakeIndexifyServer;
+
+namespace Executor.Allocations.Tests.Infrastructure;
+
+/// <summary>Observations the allocation tests share: results as reported (accepted or not), FE terminations, FE-side logs.</summary>
+internal static class ScenarioExtensions
+{
+    /// <summary>Generous: other test runs share this machine.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The first result the executor reported for an allocation, accepted or not (the fake ignores results of
+    /// allocations it already failed itself, e.g. cancelled ones, but still logs them).
+    /// </summary>
+    public static Task<AllocationResult> WaitForReportedResultAsync(this FakeServer server, string allocationId, TimeSpan? timeout = null) =>
+        server.WaitForAsync(
+            s => s.Reports.SelectMany(r => r.AllocationResults).FirstOrDefault(r => r.AllocationId == allocationId),
+            timeout ?? Patience,
+            $"a reported result for allocation {allocationId}");
+
+    /// <summary>The first report listing the FE as TERMINATED.</summary>
+    public static Task<FunctionExecutorState> WaitForTerminatedAsync(this FakeServer server, string functionExecutorId, TimeSpan? timeout = null) =>
+        server.WaitForAsync(
+            s => s.Reports.SelectMany(r => r.FunctionExecutorStates).FirstOrDefault(f => f.Description?.Id == functionExecutorId && f.Status == FunctionExecutorStatus.Terminated),
+            timeout ?? Patience,
+            $"function executor {functionExecutorId} reported TERMINATED");
+
+    /// <summary>How many times the allocation's result appeared in reports (the executor must stop re-sending once one succeeded).</summary>
+    public static int TimesReported(this FakeServer server, string allocationId) =>
+        server.Reports.Where(r => r.Succeeded).SelectMany(r => r.AllocationResults).Count(r => r.AllocationId == allocationId);
+
+    /// <summary>Asserts the allocation was reported exactly once and accepted.</summary>
+    public static void AssertReportedOnce(this FakeServer server, string allocationId)
+    {
+        var stats = server.GetReportStats(allocationId);
+        Xunit.Assert.True(stats.Accepted, $"allocation {allocationId} has no accepted result");
+        Xunit.Assert.Equal(1, stats.TimesReported);
+        Xunit.Assert.Equal(0, stats.DuplicateCount);
+    }
+
+    /// <summary>The test FE's stdout+stderr as the executor captured it (cache/fe-logs/&lt;fe id&gt;.log).</summary>
+    public static string ReadFunctionExecutorLog(this ExecutorScenario scenario, string functionExecutorId)
+    {
+        var directory = Path.Combine(scenario.Executor.CachePath, "fe-logs");
+        var file = Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory, "*.log").FirstOrDefault(f => Path.GetFileNameWithoutExtension(f).Contains(functionExecutorId, StringComparison.Ordinal))
+            : null;
+        if (file is null)
+        {
+            throw new FileNotFoundException($"no diagnostics log for FE {functionExecutorId} under {directory}");
+        }
+
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>A payload written under the request's prefix, as the Server would hand a child's value to the executor.</summary>
+    public static DataPayload PutText(this FakeServer server, Allocation allocation, string name, string text) =>
+        server.Blobs.PutRequestPayload(allocation.Function.Namespace, allocation.Function.ApplicationName, allocation.RequestId, name, Encoding.UTF8.GetBytes(text), PayloadEncodings.Text);
+}

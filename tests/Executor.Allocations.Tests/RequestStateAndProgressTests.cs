@@ -1,0 +1,85 @@
+using System.Text;
+using Executor.Allocations.Tests.Infrastructure;
+using Executor.Protocol.ServerV1;
+using Executor.TestHost;
+using TestFunctionExecutor;
+using Xunit;
+
+namespace Executor.Allocations.Tests;
+
+/// <summary>Issue 6: request state shared by the allocations of one request; progress keeps an allocation alive.</summary>
+public sealed class RequestStateAndProgressTests
+{
+    [Fact]
+    public async Task AllocationsOfOneRequestShareRequestStateAndMissingKeysAreNotFound()
+    {
+        await using var scenario = await ExecutorScenario.StartAsync();
+        var writer = scenario.AddFunctionExecutor(TestFunctions.StateWriteRead, application: "state");
+        var reader = scenario.AddFunctionExecutor(TestFunctions.StateReadMissing, application: "state");
+        var request = "req-" + Guid.NewGuid().ToString("N");
+        const string key = "shared/key ü";
+
+        // Two allocations of the same request write then read the same key, one after the other: each reads what it wrote.
+        var first = scenario.AddAllocation(writer, $"{{\"key\":\"{key}\",\"value\":\"first value\"}}", request);
+        var firstResult = await scenario.Server.WaitForResultAsync(first.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Success, firstResult.OutcomeCode);
+        Assert.Equal("first value", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(firstResult.Value)));
+
+        var second = scenario.AddAllocation(writer, $"{{\"key\":\"{key}\",\"value\":\"second value\"}}", request);
+        var secondResult = await scenario.Server.WaitForResultAsync(second.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Success, secondResult.OutcomeCode);
+        Assert.Equal("second value", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(secondResult.Value)));
+
+        // The value lives under <prefix>/state/<percent-encoded key> ('/' and non-ASCII encoded), as upstream.
+        var stateFile = $"{second.RequestDataPayloadUriPrefix}/state/shared%2Fkey%20%C3%BC"["file://".Length..];
+        Assert.Equal("second value", await File.ReadAllTextAsync(stateFile));
+
+        // A third allocation of the request, on another FE, finds the key; an unknown key is "not found" (status 5).
+        var found = scenario.AddAllocation(reader, $"{{\"key\":\"{key}\"}}", request);
+        var foundResult = await scenario.Server.WaitForResultAsync(found.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Success, foundResult.OutcomeCode);
+        Assert.Equal("found:second value", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(foundResult.Value)));
+
+        var missing = scenario.AddAllocation(reader, "{\"key\":\"never-written\"}", request);
+        var missingResult = await scenario.Server.WaitForResultAsync(missing.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Success, missingResult.OutcomeCode);
+        Assert.Equal(TestFunctions.NotFoundValue, Encoding.UTF8.GetString(scenario.Server.Blobs.Read(missingResult.Value)));
+
+        // Another request does not see this request's state.
+        var otherRequest = scenario.AddAllocation(reader, $"{{\"key\":\"{key}\"}}");
+        var otherResult = await scenario.Server.WaitForResultAsync(otherRequest.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(TestFunctions.NotFoundValue, Encoding.UTF8.GetString(scenario.Server.Blobs.Read(otherResult.Value)));
+
+        foreach (var id in new[] { first.AllocationId, second.AllocationId, found.AllocationId, missing.AllocationId, otherRequest.AllocationId })
+        {
+            scenario.Server.AssertReportedOnce(id);
+        }
+    }
+
+    [Fact]
+    public async Task ProgressUpdatesKeepAnAllocationAlivePastItsTimeoutWhileTheSameRunTimeWithoutProgressTimesOut()
+    {
+        const uint timeoutMs = 3000;
+        await using var scenario = await ExecutorScenario.StartAsync();
+
+        // 8 steps of 800 ms: 6.4 s of work, over twice the timeout, with a progress update well inside every timeout window.
+        var progressing = scenario.AddFunctionExecutor(TestFunctions.Progress(8, 800), allocationTimeoutMs: timeoutMs, application: "progress");
+        var silent = scenario.AddFunctionExecutor(TestFunctions.SleepFor(6400), allocationTimeoutMs: timeoutMs, application: "silent");
+        var withProgress = scenario.AddAllocation(progressing);
+        var withoutProgress = scenario.AddAllocation(silent);
+
+        var silentResult = await scenario.Server.WaitForResultAsync(withoutProgress.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Failure, silentResult.OutcomeCode);
+        Assert.Equal(AllocationFailureReason.FunctionTimeout, silentResult.FailureReason);
+        Assert.InRange(silentResult.ExecutionDurationMs, timeoutMs, 6400UL);
+        Assert.Equal(FunctionExecutorTerminationReason.FunctionTimeout, (await scenario.Server.WaitForTerminatedAsync(silent.Id)).TerminationReason);
+
+        var progressResult = await scenario.Server.WaitForResultAsync(withProgress.AllocationId, ScenarioExtensions.Patience);
+        Assert.Equal(AllocationOutcomeCode.Success, progressResult.OutcomeCode);
+        Assert.True(progressResult.ExecutionDurationMs >= 6400, $"duration {progressResult.ExecutionDurationMs} ms");
+        Assert.Equal(Encoding.UTF8.GetBytes("\"hello\""), scenario.Server.Blobs.Read(progressResult.Value));
+        Assert.DoesNotContain(scenario.Server.Reports.SelectMany(r => r.FunctionExecutorStates), f => f.Description?.Id == progressing.Id && f.Status == FunctionExecutorStatus.Terminated);
+        scenario.Server.AssertReportedOnce(withProgress.AllocationId);
+        scenario.Server.AssertReportedOnce(withoutProgress.AllocationId);
+    }
+}

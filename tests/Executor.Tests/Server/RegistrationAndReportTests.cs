@@ -1,0 +1,75 @@
+using Executor.Protocol.ServerV1;
+using Executor.TestHost;
+using FakeIndexifyServer;
+using TestFunctionExecutor;
+using Xunit;
+
+namespace Executor.Tests.Server;
+
+/// <summary>Registration, periodic and event-driven reports, and the content-derived state_hash, against the fake Server.</summary>
+public sealed class RegistrationAndReportTests
+{
+    [Fact]
+    public async Task FirstReportRegistersWithIdentityLabelsAllowlistAndResources()
+    {
+        await using var scenario = await ExecutorScenario.StartAsync(executorArguments:
+        [
+            "-f", "ns:app:fn", "--function", "ns:other:g:v7", "-l", "region=eu", "--label", "sku=cpu", "--label", "os=overridden",
+            "--catalog-entry-name", "cpu-small",
+        ]);
+        var first = scenario.Server.Reports.First(r => r.Succeeded);
+        var state = first.Request.ExecutorState;
+
+        Assert.Equal(21, state.ExecutorId.Length);
+        Assert.Equal(ExecutorStatus.Running, state.Status);
+        Assert.Equal(Environment.MachineName, state.Hostname);
+        Assert.NotEqual("0.2.0", state.Version);
+        Assert.NotNull(first.Request.ExecutorUpdate);
+        Assert.Equal(64, state.StateHash.Length);
+        Assert.Equal("eu", state.Labels["region"]);
+        Assert.Equal("cpu", state.Labels["sku"]);
+        Assert.Equal("Linux", state.Labels["os"]);
+        Assert.True(state.Labels.ContainsKey("architecture"));
+        Assert.Equal("cpu-small", state.CatalogEntryName);
+        Assert.Equal(2, state.AllowedFunctions.Count);
+        Assert.False(state.AllowedFunctions[0].HasApplicationVersion);
+        Assert.Equal("v7", state.AllowedFunctions[1].ApplicationVersion);
+        Assert.True(state.TotalFunctionExecutorResources.CpuCount > 0);
+        Assert.True(state.TotalFunctionExecutorResources.MemoryBytes > 0);
+        Assert.Equal(0UL, state.TotalFunctionExecutorResources.MemoryBytes % (1024 * 1024));
+        Assert.Null(state.TotalFunctionExecutorResources.Gpu);
+    }
+
+    [Fact]
+    public async Task HashIsStableWhileNothingChangesAndReportsGoOutAtOnceWhenSomethingDoes()
+    {
+        // A long interval proves the change-triggered report does not wait for the timer.
+        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:00:01" });
+        var server = scenario.Server;
+        var early = await server.WaitForReportAsync(r => r.Succeeded && r.Sequence > 2, TimeSpan.FromSeconds(20));
+        var next = await server.WaitForReportAsync(r => r.Succeeded, TimeSpan.FromSeconds(20), afterSequence: early.Sequence);
+        Assert.Equal(early.StateHash, next.StateHash);
+        Assert.Equal(early.ServerClock, next.ServerClock);
+
+        var fe = scenario.AddFunctionExecutor(TestFunctions.Echo);
+        var pending = await server.WaitForReportAsync(r => r.FunctionExecutorStates.Any(s => s.Description.Id == fe.Id), TimeSpan.FromSeconds(20), afterSequence: next.Sequence);
+        Assert.NotEqual(next.StateHash, pending.StateHash);
+        var echoed = pending.FunctionExecutorStates.Single(s => s.Description.Id == fe.Id).Description;
+        Assert.Equal(fe, echoed);
+
+        var running = await server.WaitForReportAsync(r => r.FunctionExecutorStates.Any(s => s.Description.Id == fe.Id && s.Status == FunctionExecutorStatus.Running), TimeSpan.FromSeconds(30));
+        Assert.NotEqual(pending.StateHash, running.StateHash);
+    }
+
+    [Fact]
+    public async Task ChangeTriggeredReportDoesNotWaitForThePeriodicTimer()
+    {
+        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:01:00" });
+        var server = scenario.Server;
+        var before = server.LastSequence;
+        var added = DateTimeOffset.UtcNow;
+        var fe = scenario.AddFunctionExecutor(TestFunctions.Echo);
+        var report = await server.WaitForReportAsync(r => r.FunctionExecutorStates.Any(s => s.Description.Id == fe.Id), TimeSpan.FromSeconds(30), afterSequence: before);
+        Assert.True(report.ReceivedAt - added < TimeSpan.FromSeconds(30), "the FE showed up through an event-driven report, not the 60 s timer");
+    }
+}
