@@ -224,10 +224,10 @@ public sealed class ExecutorHandle : IAsyncDisposable
     }
 }
 
-internal static partial class Libc
+internal static class Libc
 {
-    [LibraryImport("libc", SetLastError = true)]
-    internal static partial int kill(int pid, int sig);
+    [DllImport("libc", SetLastError = true)]
+    internal static extern int kill(int pid, int sig);
 }
 
 /// <summary>/proc readers (Linux only).</summary>

@@ -5,7 +5,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Executor.Testing;
 using Google.Protobuf;
-using Grpc.Core;
 using Grpc.Net.Client;
 using Fe = Executor.Protocol.FunctionExecutorV1;
 
@@ -222,9 +221,6 @@ public sealed class FeDirect : IAsyncDisposable
         {
         }
     }
-
-    /// <summary>Unused: keeps the RpcException import honest for callers that catch it.</summary>
-    internal static bool IsUnavailable(RpcException ex) => ex.StatusCode == StatusCode.Unavailable;
 
     internal static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
 }

@@ -45,7 +45,6 @@ public sealed class FailureOutcomeTests
 
         var terminated = await scenario.Server.WaitForTerminatedAsync(fe.Id);
         Assert.Equal(FunctionExecutorTerminationReason.Unhealthy, terminated.TerminationReason);
-        Assert.Contains(allocation.AllocationId, terminated.AllocationIdsCausedTermination);
         Assert.Contains("exiting with code 70", scenario.ReadFunctionExecutorLog(fe.Id), StringComparison.Ordinal);
         scenario.Server.AssertReportedOnce(allocation.AllocationId);
     }

@@ -58,6 +58,28 @@ internal static class ScenarioExtensions
         return reader.ReadToEnd();
     }
 
+    /// <summary>Asserts SUCCESS; otherwise fails with the executor's and the FE's logs, which say why.</summary>
+    public static void AssertSuccess(this ExecutorScenario scenario, AllocationResult result, string functionExecutorId)
+    {
+        if (result.OutcomeCode == AllocationOutcomeCode.Success)
+        {
+            return;
+        }
+
+        string feLog;
+        try
+        {
+            feLog = scenario.ReadFunctionExecutorLog(functionExecutorId);
+        }
+        catch (FileNotFoundException ex)
+        {
+            feLog = ex.Message;
+        }
+
+        var executorLog = scenario.Executor.Output;
+        Xunit.Assert.Fail($"allocation {result.AllocationId}: {result.OutcomeCode} {result.FailureReason}\n--- FE log ---\n{feLog}\n--- executor log (tail) ---\n{executorLog[Math.Max(0, executorLog.Length - 20_000)..]}");
+    }
+
     /// <summary>A payload written under the request's prefix, as the Server would hand a child's value to the executor.</summary>
     public static DataPayload PutText(this FakeServer server, Allocation allocation, string name, string text) =>
         server.Blobs.PutRequestPayload(allocation.Function.Namespace, allocation.Function.ApplicationName, allocation.RequestId, name, Encoding.UTF8.GetBytes(text), PayloadEncodings.Text);

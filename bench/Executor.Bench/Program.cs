@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Executor.Bench;
+using Executor.Testing;
+
+// dotnet run -c Release --project bench/Executor.Bench -- --smoke | --full [--no-variants] [--variants-only] [--timeout SECONDS] [--out PATH]
+var options = BenchOptions.Parse(args);
+if (options is null)
+{
+    Console.Error.WriteLine("usage: Executor.Bench --smoke|--full [--no-variants] [--variants-only] [--timeout SECONDS] [--out PATH] [--executor PATH]");
+    return 2;
+}
+
+using var cts = new CancellationTokenSource();
+var watchdog = new Thread(() =>
+{
+    if (!cts.Token.WaitHandle.WaitOne(options.GlobalTimeout))
+    {
+        Console.Error.WriteLine($"[bench] global timeout of {options.GlobalTimeout.TotalSeconds:0} s reached; killing the executor and exiting");
+        ExecutorHandle.KillAll();
+        Environment.Exit(3);
+    }
+})
+{ IsBackground = true, Name = "bench-watchdog" };
+watchdog.Start();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    ExecutorHandle.KillAll();
+    Environment.Exit(130);
+};
+
+var figures = new List<Figure>();
+var details = new Dictionary<string, object>();
+var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
+var started = Stopwatch.GetTimestamp();
+var exitCode = 0;
+string? failure = null;
+try
+{
+    var bench = new Bench(options, figures, details, cts.Token);
+    if (!options.VariantsOnly)
+    {
+        await bench.RunMainAsync();
+    }
+
+    if (options.Variants)
+    {
+        await bench.RunVariantsAsync(options.RuntimeVariants());
+    }
+}
+catch (Exception ex)
+{
+    failure = ex.ToString();
+    Console.Error.WriteLine("[bench] FAILED: " + ex);
+    exitCode = 1;
+}
+finally
+{
+    ExecutorHandle.KillAll();
+}
+
+var loadAfter = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
+var doc = new
+{
+    mode = options.Smoke ? "smoke" : "full",
+    started_utc = DateTime.UtcNow.AddSeconds(-Stopwatch.GetElapsedTime(started).TotalSeconds).ToString("O", CultureInfo.InvariantCulture),
+    duration_s = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 1),
+    machine = new { cores = Environment.ProcessorCount, loadavg_before = load, loadavg_after = loadAfter, runtime = Environment.Version.ToString(), os = System.Runtime.InteropServices.RuntimeInformation.OSDescription },
+    executor = options.Executable,
+    figures,
+    details,
+    failure,
+};
+var json = JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+
+Console.WriteLine();
+Console.WriteLine(Table(figures));
+Console.WriteLine($"load average before: {load}; after: {loadAfter}; {Environment.ProcessorCount} cores; {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s");
+Console.WriteLine();
+Console.WriteLine(json);
+var outPath = options.OutPath ?? Path.Combine(RepositoryPaths.RepositoryRoot, "bench", "results", "latest.json");
+Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+await File.WriteAllTextAsync(outPath, json);
+Console.Error.WriteLine($"[bench] wrote {outPath}");
+await cts.CancelAsync();
+return exitCode;
+
+static string Table(List<Figure> figures)
+{
+    var sb = new StringBuilder();
+    sb.AppendLine("| area | figure | value | unit | target | upstream bar | verdict | note |");
+    sb.AppendLine("|---|---|---:|---|---|---|---|---|");
+    foreach (var f in figures)
+    {
+        sb.AppendLine(CultureInfo.InvariantCulture, $"| {f.Area} | {f.Name} | {f.Value:0.###} | {f.Unit} | {f.Target} | {f.Bar} | {f.Verdict} | {f.Note} |");
+    }
+
+    return sb.ToString();
+}
+
+namespace Executor.Bench
+{
+    public sealed class BenchOptions
+    {
+        public bool Smoke { get; init; }
+
+        public bool Variants { get; init; }
+
+        public bool VariantsOnly { get; init; }
+
+        public TimeSpan GlobalTimeout { get; init; }
+
+        public string? OutPath { get; init; }
+
+        public string Executable { get; init; } = RepositoryPaths.ExecutorExecutable;
+
+        public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+        public static BenchOptions? Parse(string[] args)
+        {
+            bool? smoke = null;
+            bool? variants = null;
+            var variantsOnly = false;
+            double? timeout = null;
+            string? outPath = null;
+            string? executable = null;
+            for (var i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--smoke": smoke = true; break;
+                    case "--full": smoke = false; break;
+                    case "--no-variants": variants = false; break;
+                    case "--variants": variants = true; break;
+                    case "--variants-only": variantsOnly = true; variants = true; break;
+                    case "--timeout" when i + 1 < args.Length: timeout = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--out" when i + 1 < args.Length: outPath = Path.GetFullPath(args[++i]); break;
+                    case "--executor" when i + 1 < args.Length: executable = Path.GetFullPath(args[++i]); break;
+                    default: return null;
+                }
+            }
+
+            if (smoke is null)
+            {
+                return null;
+            }
+
+            return new BenchOptions
+            {
+                Smoke = smoke.Value,
+                Variants = variants ?? !smoke.Value,
+                VariantsOnly = variantsOnly,
+                GlobalTimeout = TimeSpan.FromSeconds(timeout ?? (smoke.Value ? 120 : 1800)),
+                OutPath = outPath,
+                Executable = executable ?? RepositoryPaths.ExecutorExecutable,
+            };
+        }
+
+        /// <summary>Executor start and idle RSS under alternative runtime settings (env vars on the executor process).</summary>
+        public IReadOnlyList<(string Name, string Executable, Dictionary<string, string> Env)> RuntimeVariants()
+        {
+            var r2r = Path.Combine(RepositoryPaths.RepositoryRoot, "bench", "out", "executor-r2r", "indexify-executor");
+            return
+            [
+                ("baseline (csproj: workstation, non-concurrent, TieredPGO on)", Executable, []),
+                ("DOTNET_TieredPGO=0", Executable, new() { ["DOTNET_TieredPGO"] = "0" }),
+                ("DOTNET_TC_QuickJitForLoops=0", Executable, new() { ["DOTNET_TC_QuickJitForLoops"] = "0" }),
+                ("DOTNET_TieredCompilation=0", Executable, new() { ["DOTNET_TieredCompilation"] = "0" }),
+                ("DOTNET_ReadyToRun=0", Executable, new() { ["DOTNET_ReadyToRun"] = "0" }),
+                ("DOTNET_gcServer=1", Executable, new() { ["DOTNET_gcServer"] = "1" }),
+                ("DOTNET_gcConcurrent=1", Executable, new() { ["DOTNET_gcConcurrent"] = "1" }),
+                ("DOTNET_GCgen0size=0x200000 (2 MiB)", Executable, new() { ["DOTNET_GCgen0size"] = "0x200000" }),
+                ("DOTNET_GCHeapHardLimit=0x6000000 (96 MiB)", Executable, new() { ["DOTNET_GCHeapHardLimit"] = "0x6000000" }),
+                ("TieredPGO=0 + GCgen0size 2 MiB", Executable, new() { ["DOTNET_TieredPGO"] = "0", ["DOTNET_GCgen0size"] = "0x200000" }),
+                ("self-contained ReadyToRun publish", r2r, []),
+                ("ReadyToRun publish + TieredPGO=0", r2r, new() { ["DOTNET_TieredPGO"] = "0" }),
+                ("ReadyToRun publish + TieredPGO=0 + GCgen0size 2 MiB", r2r, new() { ["DOTNET_TieredPGO"] = "0", ["DOTNET_GCgen0size"] = "0x200000" }),
+            ];
+        }
+    }
+}

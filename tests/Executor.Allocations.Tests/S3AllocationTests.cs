@@ -1,0 +1,133 @@
+using System.Security.Cryptography;
+using System.Text;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Executor.Allocations.Tests.Infrastructure;
+using Executor.Protocol.ServerV1;
+using Executor.TestHost;
+using FakeIndexifyServer;
+using TestFunctionExecutor;
+using Xunit;
+
+namespace Executor.Allocations.Tests;
+
+/// <summary>Issue 5: allocations whose code, inputs and outputs live in S3 (s3rver behind a recording proxy).</summary>
+public sealed class S3AllocationTests
+{
+    private const string Bucket = "allocations";
+
+    [Fact]
+    public async Task EchoAndMultipartOutputsRoundTripThroughS3()
+    {
+        await using var s3 = await S3rverProcess.StartAsync(Bucket);
+        await using var proxy = await RecordingProxy.StartAsync(s3.ServiceUrl);
+        var environment = new Dictionary<string, string>
+        {
+            ["AWS_ACCESS_KEY_ID"] = S3rverProcess.AccessKey,
+            ["AWS_SECRET_ACCESS_KEY"] = S3rverProcess.SecretKey,
+            ["AWS_REGION"] = "us-east-1",
+            ["AWS_ENDPOINT_URL_S3"] = proxy.Url,
+            ["AWS_EC2_METADATA_DISABLED"] = "true",
+            ["BLOBSTORE__S3__FORCEPATHSTYLE"] = "true",
+            ["BLOBSTORE__WRITEPARTSIZEFIRST100"] = "1024",
+            ["BLOBSTORE__READCHUNKSIZE"] = "1024",
+        };
+        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: environment);
+        using var client = new AmazonS3Client(new BasicAWSCredentials(S3rverProcess.AccessKey, S3rverProcess.SecretKey), new AmazonS3Config
+        {
+            ServiceURL = s3.ServiceUrl,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        });
+        var server = scenario.Server;
+
+        var echo = await AddFunctionExecutorAsync(scenario, client, TestFunctions.Echo, "echo");
+        var big = await AddFunctionExecutorAsync(scenario, client, TestFunctions.BigOutput(5000), "big");
+
+        // A 3000-byte input: three 1 KiB read chunks.
+        var input = Encoding.UTF8.GetBytes("\"" + new string('s', 2998) + "\"");
+        var request = "req-" + Guid.NewGuid().ToString("N");
+        var argKey = $"ns/echo/{request}/input-0";
+        await PutAsync(client, argKey, input);
+        var arg = server.Blobs.Describe(argKey, input, PayloadEncodings.Json);
+        var echoAllocation = server.AddAllocation(server.NewAllocation(echo, [arg], requestId: request));
+        var bigAllocation = server.AddAllocation(server.NewAllocation(big, requestId: "req-" + Guid.NewGuid().ToString("N")));
+
+        var echoResult = await server.WaitForResultAsync(echoAllocation.AllocationId, ScenarioExtensions.Patience);
+        scenario.AssertSuccess(echoResult, echo.Id);
+        Assert.Equal($"s3://{Bucket}/ns/echo/{request}.{echoAllocation.AllocationId}.blob-1.output", echoResult.Value.Uri);
+        Assert.Equal((ulong)input.Length, echoResult.Value.Size);
+        var echoed = await GetAsync(client, echoResult.Value.Uri);
+        Assert.Equal(input, echoed);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(echoed)), echoResult.Value.Sha256Hash);
+
+        var bigResult = await server.WaitForResultAsync(bigAllocation.AllocationId, ScenarioExtensions.Patience);
+        scenario.AssertSuccess(bigResult, big.Id);
+        var expected = new byte[5000];
+        TestFunctions.FillPattern(TestFunctions.PatternSeed(bigAllocation.AllocationId), 0, expected);
+        Assert.Equal(expected, await GetAsync(client, bigResult.Value.Uri));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(expected)), bigResult.Value.Sha256Hash);
+
+        // How the bytes moved: the FE read the input with one ranged GET per 1 KiB chunk, and uploaded each output
+        // as 1 KiB parts (5 for 5000 bytes, 3 for 3000) into one multipart upload that the executor then completed.
+        var requests = proxy.Requests;
+        Assert.Equal(3, requests.Count(r => r.Method == "GET" && r.Path == $"/{Bucket}/{argKey}" && r.Range is not null));
+        AssertUploadedInParts(requests, Key(bigResult.Value.Uri), 5);
+        AssertUploadedInParts(requests, Key(echoResult.Value.Uri), 3);
+
+        // The unused request-error uploads were aborted, not leaked.
+        foreach (var allocation in new[] { echoAllocation, bigAllocation })
+        {
+            var errorKey = Key($"{allocation.RequestErrorPayloadUriPrefix}.{allocation.AllocationId}.req_error");
+            Assert.Contains(requests, r => r.Method == "POST" && r.Path == $"/{Bucket}/{errorKey}" && r.Query.ContainsKey("uploads"));
+            Assert.Contains(requests, r => r.Method == "DELETE" && r.Path == $"/{Bucket}/{errorKey}" && r.Query.ContainsKey("uploadId") && r.Status == 204);
+        }
+
+        // s3rver keeps in-progress uploads under <bucket>/._S3rver_uploads/<upload id>: none is left.
+        var uploads = Path.Combine(s3.DataDirectory, Bucket, "._S3rver_uploads");
+        Assert.Empty(Directory.Exists(uploads) ? Directory.EnumerateDirectories(uploads) : []);
+        server.AssertReportedOnce(echoAllocation.AllocationId);
+        server.AssertReportedOnce(bigAllocation.AllocationId);
+    }
+
+    private static void AssertUploadedInParts(IReadOnlyList<ProxiedRequest> requests, string key, int parts)
+    {
+        var path = $"/{Bucket}/{key}";
+        var puts = requests.Where(r => r.Method == "PUT" && r.Path == path && r.Query.ContainsKey("partNumber")).ToList();
+        Assert.Equal(Enumerable.Range(1, parts).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), puts.Select(p => p.Query["partNumber"]).Order(StringComparer.Ordinal));
+        Assert.Single(puts.Select(p => p.Query["uploadId"]).Distinct());
+        Assert.Single(requests, r => r.Method == "POST" && r.Path == path && r.Query.TryGetValue("uploadId", out var id) && id == puts[0].Query["uploadId"]);
+    }
+
+    private static async Task<FunctionExecutorDescription> AddFunctionExecutorAsync(ExecutorScenario scenario, AmazonS3Client client, string function, string application)
+    {
+        var code = Encoding.UTF8.GetBytes("PK-test-code-" + application);
+        var codeKey = $"ns/{application}/code/1.zip";
+        await PutAsync(client, codeKey, code);
+        var server = scenario.Server;
+        var description = server.NewFunctionExecutor("ns", application, function, "1", codePayload: server.Blobs.Describe(codeKey, code, PayloadEncodings.Zip));
+        return server.AddFunctionExecutor(scenario.ExecutorId, description);
+    }
+
+    private static async Task PutAsync(AmazonS3Client client, string key, byte[] content) =>
+        // s3rver stores aws-chunked bodies verbatim: sign the whole payload instead.
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(content), UseChunkEncoding = false });
+
+    private static async Task<byte[]> GetAsync(AmazonS3Client client, string uri)
+    {
+        using var response = await client.GetObjectAsync(Bucket, Key(uri));
+        using var buffer = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+
+    private static string Key(string uri)
+    {
+        var prefix = $"s3://{Bucket}/";
+        Assert.StartsWith(prefix, uri, StringComparison.Ordinal);
+        return uri[prefix.Length..];
+    }
+}

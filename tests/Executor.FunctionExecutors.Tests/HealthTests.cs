@@ -1,0 +1,50 @@
+using Executor.FunctionExecutors.Tests.Infrastructure;
+using Executor.Protocol.ServerV1;
+using TestFunctionExecutor;
+
+namespace Executor.FunctionExecutors.Tests;
+
+/// <summary>Health checks every 1 s with a 1 s deadline (ExecutorProcess); a hung FE is declared unhealthy after 2 timeouts.</summary>
+public sealed class HealthFixture : ScenarioFixture
+{
+    public const int TimeoutsBeforeUnhealthy = 2;
+
+    protected override IReadOnlyDictionary<string, string>? Environment => new Dictionary<string, string>
+    {
+        ["EXECUTOR__HealthCheckTimeoutsBeforeUnhealthy"] = TimeoutsBeforeUnhealthy.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>
+/// Running FEs that die or stop answering are terminated UNHEALTHY. Bound: detection takes at most
+/// interval + N × (timeout + interval) for a hang (≈ 5 s here), one interval for an explicit "unhealthy", and the exit
+/// itself for a crash; the tests allow 30 s on top for a loaded machine.
+/// </summary>
+public sealed class HealthTests(HealthFixture fixture) : IClassFixture<HealthFixture>
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    [Theory]
+    [InlineData("crash_idle_3000")]
+    [InlineData(TestFunctions.HangHealth)]
+    [InlineData(TestFunctions.Unhealthy)]
+    public async Task BrokenRunningFunctionExecutorIsTerminatedUnhealthy(string function)
+    {
+        var scenario = fixture.Scenario;
+        var server = scenario.Server;
+        var fe = scenario.AddFunctionExecutor(function, application: "health-" + function);
+
+        var running = await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Running);
+        var terminated = await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Terminated, running.Sequence);
+
+        Assert.Equal(FunctionExecutorTerminationReason.Unhealthy, ReportLog.StateOf(terminated, fe.Id)!.TerminationReason);
+        Assert.Empty(FunctionExecutorProcessTable.Find(fe.Id));
+        var elapsed = terminated.ReceivedAt - running.ReceivedAt;
+        Assert.True(elapsed < Bound, $"{function}: UNHEALTHY reported {elapsed} after RUNNING");
+        if (function == TestFunctions.HangHealth)
+        {
+            // Declared hung by the configured count of timeouts, not by the first one.
+            Assert.Contains($"function executor {fe.Id} is unhealthy: {HealthFixture.TimeoutsBeforeUnhealthy} health checks timed out", scenario.Executor.Output, StringComparison.Ordinal);
+        }
+    }
+}

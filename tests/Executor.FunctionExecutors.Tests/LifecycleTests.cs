@@ -1,0 +1,93 @@
+using Executor.FunctionExecutors.Tests.Infrastructure;
+using Executor.Protocol.ServerV1;
+using Executor.Testing;
+using TestFunctionExecutor;
+
+namespace Executor.FunctionExecutors.Tests;
+
+/// <summary>Executor with two marker variables in its environment, one of them passed through to FEs by configuration.</summary>
+public sealed class LifecycleFixture : ScenarioFixture
+{
+    public const string PassedVariable = "FE_TEST_PASSED_MARKER";
+    public const string HiddenVariable = "FE_TEST_HIDDEN_MARKER";
+
+    public string PassedValue { get; } = Guid.NewGuid().ToString("N");
+
+    protected override IReadOnlyDictionary<string, string>? Environment => new Dictionary<string, string>
+    {
+        [PassedVariable] = PassedValue,
+        [HiddenVariable] = "must-not-reach-user-code",
+        ["FUNCTIONEXECUTOR__ENVIRONMENTPASSTHROUGH__0"] = "PATH",
+        ["FUNCTIONEXECUTOR__ENVIRONMENTPASSTHROUGH__1"] = "HOME",
+        ["FUNCTIONEXECUTOR__ENVIRONMENTPASSTHROUGH__2"] = PassedVariable,
+        // Whatever GPUs this machine has, the FE environment must not depend on them here.
+        ["HOSTRESOURCES__DISABLEGPUDETECTION"] = "true",
+    };
+}
+
+/// <summary>An FE from placement to removal: spawned, initialized, RUNNING, then killed and gone from the report.</summary>
+public sealed class LifecycleTests(LifecycleFixture fixture) : IClassFixture<LifecycleFixture>
+{
+    [Fact]
+    public async Task FunctionExecutorStartsRunsAndLeavesNoProcessOnceRemoved()
+    {
+        var scenario = fixture.Scenario;
+        var server = scenario.Server;
+        var fe = scenario.AddFunctionExecutor(TestFunctions.Echo, application: "lifecycle");
+
+        await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Running);
+        var pid = Assert.Single(FunctionExecutorProcessTable.Find(fe.Id));
+        var allocation = scenario.AddAllocation(fe);
+        Assert.Equal(AllocationOutcomeCode.Success, (await server.WaitForResultAsync(allocation.AllocationId, ReportLog.Patience)).OutcomeCode);
+        var records = Path.Combine(scenario.Executor.CachePath, "fe-processes");
+        Assert.Contains(Directory.GetFiles(records), f => File.ReadAllText(f).Contains(fe.Id, StringComparison.Ordinal));
+
+        var removedAt = server.LastSequence;
+        server.RemoveFunctionExecutor(fe.Id);
+        await server.WaitForFunctionExecutorGoneAsync(fe.Id, ReportLog.Patience);
+
+        // The FE left the report only after its process was gone (and its pid record with it).
+        Assert.False(FunctionExecutorProcessTable.IsAlive(pid), $"FE process {pid} outlived its removal");
+        Assert.Empty(FunctionExecutorProcessTable.Find(fe.Id));
+        Assert.DoesNotContain(Directory.GetFiles(records), f => File.ReadAllText(f).Contains(fe.Id, StringComparison.Ordinal));
+
+        // A removal is not a termination: the FE simply vanishes from the next reports.
+        var firstWithout = server.Reports.First(r => r.Sequence > removedAt && r.Succeeded && ReportLog.StateOf(r, fe.Id) is null);
+        Assert.All(
+            server.Reports.Where(r => r.Sequence > removedAt && r.Sequence < firstWithout.Sequence),
+            r => Assert.NotEqual(FunctionExecutorStatus.Terminated, ReportLog.StateOf(r, fe.Id)?.Status));
+        var latest = await server.WaitForReportAsync(r => r.Succeeded, ReportLog.Patience, afterSequence: firstWithout.Sequence);
+        Assert.Null(ReportLog.StateOf(latest, fe.Id));
+    }
+
+    [Fact]
+    public async Task FunctionExecutorGetsACleanEnvironmentPlusPassthroughAndItsOutputIsKept()
+    {
+        var scenario = fixture.Scenario;
+        var fe = scenario.AddFunctionExecutor(TestFunctions.Env, application: "env");
+
+        var environment = await scenario.RunEnvAsync(fe);
+
+        Assert.Equal(fixture.PassedValue, environment.GetValueOrDefault(LifecycleFixture.PassedVariable));
+        Assert.False(environment.ContainsKey(LifecycleFixture.HiddenVariable), "a variable that is not passed through reached the FE");
+        Assert.DoesNotContain(environment.Keys, k => k.StartsWith("EXECUTOR__", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(environment.Keys, k => k.StartsWith("HOSTRESOURCES__", StringComparison.OrdinalIgnoreCase));
+        Assert.True(environment.ContainsKey("PATH"));
+        Assert.False(environment.ContainsKey("CUDA_VISIBLE_DEVICES"), "a host without GPUs sets no GPU visibility");
+
+        // stdout and stderr of the FE land in its diagnostics log under the cache path.
+        var logs = Path.Combine(scenario.Executor.CachePath, "fe-logs");
+        var log = Assert.Single(Directory.GetFiles(logs), f => Path.GetFileName(f).Contains(fe.Id, StringComparison.Ordinal));
+        await Eventually.TrueAsync(
+            () => ReadShared(log).Contains($"test-function-executor[{fe.Id}]", StringComparison.Ordinal),
+            ReportLog.Patience,
+            "the FE's own output is in its diagnostics log");
+    }
+
+    private static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}
