@@ -44,6 +44,8 @@ public sealed partial class AllocationRunner
     private AllocationStopReason _stopReason;
     private AllocationFailureReason _stopFailure;
     private long? _startedAt;
+    private bool _deletedOnFunctionExecutor;
+    private bool _finished;
     private string? _lastStateHash;
     private Fe.AllocationProgress? _lastProgress;
     private DateTimeOffset _deadline;
@@ -69,7 +71,8 @@ public sealed partial class AllocationRunner
     /// <summary>Asks the run to end; the reason decides its outcome. The first reason wins.</summary>
     public void Stop(AllocationStopReason reason, AllocationFailureReason failure = AllocationFailureReason.FunctionExecutorTerminated)
     {
-        if (_stopReason != AllocationStopReason.None)
+        // A run that already cleaned up has nothing left to stop (and its token source is disposed).
+        if (_stopReason != AllocationStopReason.None || _finished)
         {
             return;
         }
@@ -123,6 +126,13 @@ public sealed partial class AllocationRunner
             _metrics.PreparationLatency.Record(Stopwatch.GetElapsedTime(preparing).TotalSeconds);
         }
 
+        // Stopped while preparing but preparation did not notice: the FE never saw it, so nothing runs and nothing is terminated.
+        if (_stopReason != AllocationStopReason.None)
+        {
+            LogStopped(_logger, _spec.AllocationId, _stopReason.ToString(), "before start");
+            return StoppedResult();
+        }
+
         // 2. Create and watch.
         _startedAt = _time.GetTimestamp();
         _metrics.Runs.Add(1);
@@ -140,6 +150,7 @@ public sealed partial class AllocationRunner
             }
 
             await _client.DeleteAllocationAsync(_spec.AllocationId, _options.FunctionExecutorRpcTimeout, _stop.Token);
+            _deletedOnFunctionExecutor = true;
         }
         catch (RpcException ex) when (_stopReason == AllocationStopReason.None && ex.StatusCode == StatusCode.DeadlineExceeded)
         {
@@ -152,6 +163,14 @@ public sealed partial class AllocationRunner
             _metrics.RunErrors.Add(1);
             LogUndefinedState(_logger, _spec.AllocationId, ex.StatusCode.ToString(), ex.Status.Detail);
             return Fail(_host.FailureReasonForDeadExecutor, FunctionExecutorTerminationReason.Unhealthy);
+        }
+        catch (Exception ex) when (_stopReason == AllocationStopReason.None)
+        {
+            // As upstream: anything unexpected inside the state loop leaves the FE running an allocation we no longer
+            // follow, so the allocation fails and the FE is replaced rather than left with an orphan.
+            _metrics.RunErrors.Add(1);
+            LogUnexpected(_logger, ex, _spec.AllocationId);
+            return Fail(AllocationFailureReason.FunctionError, FunctionExecutorTerminationReason.Unhealthy);
         }
 
         var duration = DurationMs();
@@ -318,7 +337,7 @@ public sealed partial class AllocationRunner
             };
         }
 
-        await _client.SendAllocationUpdateAsync(new Fe.AllocationUpdate { AllocationId = _spec.AllocationId, OutputBlob = reply }, _options.FunctionExecutorRpcTimeout, _stop.Token);
+        await SendUpdateAsync(new Fe.AllocationUpdate { AllocationId = _spec.AllocationId, OutputBlob = reply });
     }
 
     private void HandleFunctionCall(Fe.AllocationFunctionCall call)
@@ -347,13 +366,7 @@ public sealed partial class AllocationRunner
             string? argsUri = null;
             if (call.ArgsBlob is not null)
             {
-                if (!call.ArgsBlob.HasId || !_outputBlobs.Remove(call.ArgsBlob.Id, out var upload) || upload.UploadId is null)
-                {
-                    throw new InvalidDataException("function call arguments BLOB is not a pending output BLOB");
-                }
-
-                await _blobs.Store.CompleteMultipartUploadAsync(upload.Uri, upload.UploadId, BlobMessages.ETags(call.ArgsBlob), _stop.Token);
-                argsUri = upload.Uri;
+                argsUri = await CompleteOutputBlobAsync(call.ArgsBlob) ?? throw new InvalidDataException("function call arguments BLOB is not a pending output BLOB");
             }
 
             var graph = FunctionExecutorMapping.ToCallGraph(call.Updates, argsUri, out var error) ?? throw new InvalidDataException(error);
@@ -555,13 +568,15 @@ public sealed partial class AllocationRunner
                 case Fe.AllocationRequestStateOperation.OperationOneofCase.CommitWrite:
                     reply.CommitWrite = new Fe.AllocationRequestStateCommitWriteOperationResult();
                     var blob = operation.CommitWrite.Blob;
-                    if (blob is null || !blob.HasId || !_stateWrites.Remove(blob.Id, out var write) || write.UploadId is null)
+                    if (blob is null || !blob.HasId || !_stateWrites.TryGetValue(blob.Id, out var write) || write.UploadId is null)
                     {
                         reply.Status = new Google.Rpc.Status { Code = 5, Message = "No pending write for this BLOB." };
                         break;
                     }
 
+                    // Forgotten only once completed: a failed completion stays pending and is aborted at exit.
                     await _blobs.Store.CompleteMultipartUploadAsync(write.Uri, write.UploadId, BlobMessages.ETags(blob), _stop.Token);
+                    _stateWrites.Remove(blob.Id);
                     break;
                 default:
                     reply.Status = new Google.Rpc.Status { Code = 13, Message = "Unknown request state operation." };
@@ -574,7 +589,34 @@ public sealed partial class AllocationRunner
             reply.Status = new Google.Rpc.Status { Code = 13, Message = "Request state operation failed." };
         }
 
-        await _client.SendAllocationUpdateAsync(new Fe.AllocationUpdate { AllocationId = _spec.AllocationId, RequestStateOperationResult = reply }, _options.FunctionExecutorRpcTimeout, _stop.Token);
+        await SendUpdateAsync(new Fe.AllocationUpdate { AllocationId = _spec.AllocationId, RequestStateOperationResult = reply });
+    }
+
+    /// <summary>Completes a pending output BLOB with the FE's ETags; null when the id names no pending output BLOB.</summary>
+    private async Task<string?> CompleteOutputBlobAsync(Fe.BLOB blob)
+    {
+        if (!blob.HasId || !_outputBlobs.TryGetValue(blob.Id, out var upload) || upload.UploadId is null)
+        {
+            return null;
+        }
+
+        // Forgotten only once completed: if completion fails the upload stays pending and is aborted at exit.
+        await _blobs.Store.CompleteMultipartUploadAsync(upload.Uri, upload.UploadId, BlobMessages.ETags(blob), _stop.Token);
+        _outputBlobs.Remove(blob.Id);
+        return upload.Uri;
+    }
+
+    /// <summary>Sends a reply of the state loop; FAILED_PRECONDITION means the FE already finished the allocation, so nobody waits for it.</summary>
+    private async Task SendUpdateAsync(Fe.AllocationUpdate update)
+    {
+        try
+        {
+            await _client.SendAllocationUpdateAsync(update, _options.FunctionExecutorRpcTimeout, _stop.Token);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
+        {
+            LogUpdateFailed(_logger, _spec.AllocationId, ex.Status.Detail);
+        }
     }
 
     private async Task<AllocationRunResult> FinalizeAsync(Fe.AllocationResult result, ulong duration)
@@ -589,14 +631,12 @@ public sealed partial class AllocationRunner
             string? outputsUri = null;
             if (result.UploadedFunctionOutputsBlob is { } outputs)
             {
-                if (!outputs.HasId || !_outputBlobs.Remove(outputs.Id, out var upload) || upload.UploadId is null)
+                outputsUri = await CompleteOutputBlobAsync(outputs);
+                if (outputsUri is null)
                 {
                     LogUnknownOutputsBlob(_logger, _spec.AllocationId);
                     return Fail(AllocationFailureReason.FunctionError, terminate: null, duration);
                 }
-
-                await _blobs.Store.CompleteMultipartUploadAsync(upload.Uri, upload.UploadId, BlobMessages.ETags(outputs), _stop.Token);
-                outputsUri = upload.Uri;
             }
 
             if (result.OutputsCase == Fe.AllocationResult.OutputsOneofCase.Value)
@@ -674,7 +714,12 @@ public sealed partial class AllocationRunner
 
     private AllocationRunResult StoppedResult() => _stopReason switch
     {
-        AllocationStopReason.Cancelled => new AllocationRunResult(Outcome(AllocationFailureReason.AllocationCancelled, DurationOrNull()), HasStarted ? FunctionExecutorTerminationReason.FunctionCancelled : null, Failed: false),
+        // Only an allocation the FE may still be running costs the FE (the protocol cannot stop one allocation);
+        // cancelled while preparing or finalizing is ALLOCATION_CANCELLED too (upstream: INTERNAL_ERROR).
+        AllocationStopReason.Cancelled => new AllocationRunResult(
+            Outcome(AllocationFailureReason.AllocationCancelled, DurationOrNull()),
+            HasStarted && !_deletedOnFunctionExecutor ? FunctionExecutorTerminationReason.FunctionCancelled : null,
+            Failed: false),
         AllocationStopReason.FunctionExecutorFailed => new AllocationRunResult(Outcome(_stopFailure, DurationOrNull()), null, Failed: true),
         _ => new AllocationRunResult(null, null, Failed: false),
     };
@@ -721,6 +766,7 @@ public sealed partial class AllocationRunner
             }
         }
 
+        _finished = true;
         _stop.Dispose();
     }
 

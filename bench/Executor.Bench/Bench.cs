@@ -90,7 +90,7 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
     {
         var starts = new List<FeDirect.StartTimes>();
         Summary? run = null;
-        var samples = options.Smoke ? 2 : 5;
+        var samples = options.Smoke ? 1 : 5;
         for (var i = 0; i < samples; i++)
         {
             var (fe, times) = await FeDirect.StartAsync(TestFunctions.Echo, cancellationToken);
@@ -101,7 +101,7 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
                 {
                     var runs = new List<double>();
                     var totals = new List<double>();
-                    var count = options.Smoke ? 60 : 500;
+                    var count = options.Smoke ? 40 : 500;
                     var warm = count / 5;
                     var input = FeDirect.Utf8("{\"n\":1}");
                     for (var j = 0; j < count; j++)
@@ -177,8 +177,8 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
 
     private async Task LatencyAsync(World world, FunctionExecutorDescription fe, (FeDirect.StartTimes Start, Summary Run) feOwn)
     {
-        var count = options.Smoke ? 100 : 1000;
-        var warm = options.Smoke ? 20 : 100;
+        var count = options.Smoke ? 60 : 1000;
+        var warm = options.Smoke ? 10 : 100;
         var e2e = new List<double>();
         var exec = new List<double>();
         var adds = new List<double>();
@@ -231,7 +231,7 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
 
     private async Task ThroughputAsync(World world, string name, IReadOnlyList<FunctionExecutorDescription> fes, int concurrency, double? bar, double? target)
     {
-        var total = options.Smoke ? 150 : 2000;
+        var total = options.Smoke ? 100 : 2000;
         var warm = total / 10;
         var server = world.Server;
         var window = concurrency * 2; // the fake places max_concurrency per FE; the rest wait in its queue, as on the real Server
@@ -362,7 +362,7 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
 
         async Task<(double E2e, double Histogram, double Count, double FakeMs)> ApplyAsync(DesiredExecutorState desired)
         {
-            await Task.Delay(350, cancellationToken); // the Prometheus exporter caches scrapes for 300 ms
+            await Task.Delay(320, cancellationToken); // the Prometheus exporter caches scrapes for 300 ms
             var before = await world.Executor.GetMetricsTextAsync(cancellationToken);
             var after = server.LastSequence;
             var started = Stopwatch.GetTimestamp();

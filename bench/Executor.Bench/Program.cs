@@ -5,11 +5,11 @@ using System.Text.Json;
 using Executor.Bench;
 using Executor.Testing;
 
-// dotnet run -c Release --project bench/Executor.Bench -- --smoke | --full [--no-variants] [--variants-only] [--timeout SECONDS] [--out PATH]
+// dotnet run -c Release --project bench/Executor.Bench -- --smoke | --full [--no-variants] [--variants-only] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Executor.Bench --smoke|--full [--no-variants] [--variants-only] [--timeout SECONDS] [--out PATH] [--executor PATH]");
+    Console.Error.WriteLine("usage: Executor.Bench --smoke|--full [--no-variants] [--variants-only] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...");
     return 2;
 }
 
@@ -127,6 +127,7 @@ namespace Executor.Bench
             double? timeout = null;
             string? outPath = null;
             string? executable = null;
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal);
             for (var i = 0; i < args.Length; i++)
             {
                 switch (args[i])
@@ -139,6 +140,10 @@ namespace Executor.Bench
                     case "--timeout" when i + 1 < args.Length: timeout = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--out" when i + 1 < args.Length: outPath = Path.GetFullPath(args[++i]); break;
                     case "--executor" when i + 1 < args.Length: executable = Path.GetFullPath(args[++i]); break;
+                    case "--executor-env" when i + 1 < args.Length && args[i + 1].Contains('=', StringComparison.Ordinal):
+                        var pair = args[++i].Split('=', 2);
+                        environment[pair[0]] = pair[1];
+                        break;
                     default: return null;
                 }
             }
@@ -156,6 +161,7 @@ namespace Executor.Bench
                 GlobalTimeout = TimeSpan.FromSeconds(timeout ?? (smoke.Value ? 120 : 1800)),
                 OutPath = outPath,
                 Executable = executable ?? RepositoryPaths.ExecutorExecutable,
+                Environment = environment,
             };
         }
 
@@ -174,6 +180,7 @@ namespace Executor.Bench
                 ("DOTNET_gcConcurrent=1", Executable, new() { ["DOTNET_gcConcurrent"] = "1" }),
                 ("DOTNET_GCgen0size=0x200000 (2 MiB)", Executable, new() { ["DOTNET_GCgen0size"] = "0x200000" }),
                 ("DOTNET_GCHeapHardLimit=0x6000000 (96 MiB)", Executable, new() { ["DOTNET_GCHeapHardLimit"] = "0x6000000" }),
+                ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0", Executable, new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
                 ("TieredPGO=0 + GCgen0size 2 MiB", Executable, new() { ["DOTNET_TieredPGO"] = "0", ["DOTNET_GCgen0size"] = "0x200000" }),
                 ("self-contained ReadyToRun publish", r2r, []),
                 ("ReadyToRun publish + TieredPGO=0", r2r, new() { ["DOTNET_TieredPGO"] = "0" }),

@@ -13,7 +13,8 @@ namespace Executor.FunctionExecutors.Tests;
 /// Application code is downloaded once per (namespace, application, version, sha256) and reused from
 /// &lt;cache&gt;/application_cache by later FEs; an entry that no longer matches its sha256 is never trusted.
 /// </summary>
-public sealed partial class ApplicationCodeCacheTests(ScenarioFixture fixture) : IClassFixture<ScenarioFixture>
+[Collection(SharedExecutorFixture.Collection)]
+public sealed partial class ApplicationCodeCacheTests(SharedExecutorFixture fixture)
 {
     private const string Application = "cached";
 
@@ -26,6 +27,9 @@ public sealed partial class ApplicationCodeCacheTests(ScenarioFixture fixture) :
         var code = server.Blobs.Put($"ns/{Application}/code/1.zip", bytes, "application/zip");
         var blobFile = Path.Combine(server.Blobs.LocalDirectory!, "ns", Application, "code", "1.zip");
         var entry = Path.Combine(scenario.Executor.CachePath, "application_cache", "ns", Application, "1", code.Sha256Hash);
+
+        // The executor is shared: count only this test's fetches.
+        var before = await CountersAsync(scenario);
 
         // 1. First FE of the version: downloaded, then cached.
         await StartAsync(scenario, "echo+first", code, FunctionExecutorStatus.Running);
@@ -53,15 +57,15 @@ public sealed partial class ApplicationCodeCacheTests(ScenarioFixture fixture) :
 
         // Four fetches: two downloads (1, 4), one from the cache (2), one failure (3).
         await Eventually.TrueAsync(
-            async () =>
-            {
-                var metrics = (await scenario.Executor.GetAsync("/monitoring/metrics")).Body;
-                return Counter(metrics, "application_downloads") == 4
-                    && Counter(metrics, "application_downloads_from_cache") == 1
-                    && Counter(metrics, "application_download_errors") == 1;
-            },
+            async () => (await CountersAsync(scenario)) == (before.Fetches + 4, before.FromCache + 1, before.Errors + 1),
             ReportLog.Patience,
-            "application download counters 4 / 1 from cache / 1 error");
+            "application download counters +4 fetches / +1 from cache / +1 error");
+    }
+
+    private static async Task<(long Fetches, long FromCache, long Errors)> CountersAsync(ExecutorScenario scenario)
+    {
+        var metrics = (await scenario.Executor.GetAsync("/monitoring/metrics")).Body;
+        return (Counter(metrics, "application_downloads"), Counter(metrics, "application_downloads_from_cache"), Counter(metrics, "application_download_errors"));
     }
 
     private static async Task<FunctionExecutorDescription> StartAsync(ExecutorScenario scenario, string function, DataPayload code, FunctionExecutorStatus awaited)
@@ -71,7 +75,8 @@ public sealed partial class ApplicationCodeCacheTests(ScenarioFixture fixture) :
         return fe;
     }
 
-    private static long? Counter(string prometheusText, string name)
+    /// <summary>A counter's value in Prometheus text; 0 before it was first incremented (not exported yet).</summary>
+    private static long Counter(string prometheusText, string name)
     {
         foreach (Match match in CounterLine().Matches(prometheusText))
         {
@@ -81,7 +86,7 @@ public sealed partial class ApplicationCodeCacheTests(ScenarioFixture fixture) :
             }
         }
 
-        return null;
+        return 0;
     }
 
     [GeneratedRegex(@"^(?<name>[a-z_]+?)(_total)?(\{[^}]*\})? (?<value>\d+)", RegexOptions.Multiline)]

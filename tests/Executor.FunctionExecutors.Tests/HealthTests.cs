@@ -4,28 +4,18 @@ using TestFunctionExecutor;
 
 namespace Executor.FunctionExecutors.Tests;
 
-/// <summary>Health checks every 1 s with a 1 s deadline (ExecutorProcess); a hung FE is declared unhealthy after 2 timeouts.</summary>
-public sealed class HealthFixture : ScenarioFixture
-{
-    public const int TimeoutsBeforeUnhealthy = 2;
-
-    protected override IReadOnlyDictionary<string, string>? Environment => new Dictionary<string, string>
-    {
-        ["EXECUTOR__HealthCheckTimeoutsBeforeUnhealthy"] = TimeoutsBeforeUnhealthy.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
-}
-
 /// <summary>
 /// Running FEs that die or stop answering are terminated UNHEALTHY. Bound: detection takes at most
 /// interval + N × (timeout + interval) for a hang (≈ 5 s here), one interval for an explicit "unhealthy", and the exit
 /// itself for a crash; the tests allow 30 s on top for a loaded machine.
 /// </summary>
-public sealed class HealthTests(HealthFixture fixture) : IClassFixture<HealthFixture>
+[Collection(SharedExecutorFixture.Collection)]
+public sealed class HealthTests(SharedExecutorFixture fixture)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
     [Theory]
-    [InlineData("crash_idle_3000")]
+    [InlineData("crash_idle_1500")]
     [InlineData(TestFunctions.HangHealth)]
     [InlineData(TestFunctions.Unhealthy)]
     public async Task BrokenRunningFunctionExecutorIsTerminatedUnhealthy(string function)
@@ -44,7 +34,7 @@ public sealed class HealthTests(HealthFixture fixture) : IClassFixture<HealthFix
         if (function == TestFunctions.HangHealth)
         {
             // Declared hung by the configured count of timeouts, not by the first one.
-            Assert.Contains($"function executor {fe.Id} is unhealthy: {HealthFixture.TimeoutsBeforeUnhealthy} health checks timed out", scenario.Executor.Output, StringComparison.Ordinal);
+            Assert.Contains($"function executor {fe.Id} is unhealthy: {SharedExecutorFixture.TimeoutsBeforeUnhealthy} health checks timed out", scenario.Executor.Output, StringComparison.Ordinal);
         }
     }
 }

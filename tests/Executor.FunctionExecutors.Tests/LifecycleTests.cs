@@ -5,28 +5,9 @@ using TestFunctionExecutor;
 
 namespace Executor.FunctionExecutors.Tests;
 
-/// <summary>Executor with two marker variables in its environment, one of them passed through to FEs by configuration.</summary>
-public sealed class LifecycleFixture : ScenarioFixture
-{
-    public const string PassedVariable = "FE_TEST_PASSED_MARKER";
-    public const string HiddenVariable = "FE_TEST_HIDDEN_MARKER";
-
-    public string PassedValue { get; } = Guid.NewGuid().ToString("N");
-
-    protected override IReadOnlyDictionary<string, string>? Environment => new Dictionary<string, string>
-    {
-        [PassedVariable] = PassedValue,
-        [HiddenVariable] = "must-not-reach-user-code",
-        ["FUNCTIONEXECUTOR__ENVIRONMENTPASSTHROUGH__0"] = "PATH",
-        ["FUNCTIONEXECUTOR__ENVIRONMENTPASSTHROUGH__1"] = "HOME",
-        ["FUNCTIONEXECUTOR__ENVIRONMENTPASSTHROUGH__2"] = PassedVariable,
-        // Whatever GPUs this machine has, the FE environment must not depend on them here.
-        ["HOSTRESOURCES__DISABLEGPUDETECTION"] = "true",
-    };
-}
-
 /// <summary>An FE from placement to removal: spawned, initialized, RUNNING, then killed and gone from the report.</summary>
-public sealed class LifecycleTests(LifecycleFixture fixture) : IClassFixture<LifecycleFixture>
+[Collection(SharedExecutorFixture.Collection)]
+public sealed class LifecycleTests(SharedExecutorFixture fixture)
 {
     [Fact]
     public async Task FunctionExecutorStartsRunsAndLeavesNoProcessOnceRemoved()
@@ -68,8 +49,8 @@ public sealed class LifecycleTests(LifecycleFixture fixture) : IClassFixture<Lif
 
         var environment = await scenario.RunEnvAsync(fe);
 
-        Assert.Equal(fixture.PassedValue, environment.GetValueOrDefault(LifecycleFixture.PassedVariable));
-        Assert.False(environment.ContainsKey(LifecycleFixture.HiddenVariable), "a variable that is not passed through reached the FE");
+        Assert.Equal(fixture.PassedValue, environment.GetValueOrDefault(SharedExecutorFixture.PassedVariable));
+        Assert.False(environment.ContainsKey(SharedExecutorFixture.HiddenVariable), "a variable that is not passed through reached the FE");
         Assert.DoesNotContain(environment.Keys, k => k.StartsWith("EXECUTOR__", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain(environment.Keys, k => k.StartsWith("HOSTRESOURCES__", StringComparison.OrdinalIgnoreCase));
         Assert.True(environment.ContainsKey("PATH"));

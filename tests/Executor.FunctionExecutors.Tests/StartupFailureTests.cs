@@ -9,7 +9,8 @@ namespace Executor.FunctionExecutors.Tests;
 /// STARTUP_FAILED_* result, and those results acknowledged before the Server hears TERMINATED (it applies a termination
 /// before the results of the same report).
 /// </summary>
-public sealed class StartupFailureTests(ScenarioFixture fixture) : IClassFixture<ScenarioFixture>
+[Collection(SharedExecutorFixture.Collection)]
+public sealed class StartupFailureTests(SharedExecutorFixture fixture)
 {
     [Theory]
     [InlineData(TestFunctions.InitError, 300_000u, FunctionExecutorTerminationReason.StartupFailedFunctionError, AllocationFailureReason.StartupFailedFunctionError)]
