@@ -50,6 +50,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
     private IFunctionExecutorProcess? _process;
     private FunctionExecutorClient? _client;
     private IGrainTimer? _healthTimer;
+    private IGrainTimer? _startupKick;
     private int _healthTimeouts;
     private bool _shutDown;
     private CancellationTokenSource _startupCancellation = new();
@@ -124,7 +125,26 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
         SetState(new FunctionExecutorState { FunctionExecutorId = Id, Status = FunctionExecutorStatus.Pending });
         Flush();
-        _startup = StartupAsync(spec, _startupCancellation.Token);
+
+        // Startup begins on a timer tick, which is queued behind the messages already waiting for this grain: the
+        // allocations the Server placed together with the FE are queued first, so even an instant startup failure
+        // (refused resources) blames them, as it must (server-contract §1.7.3).
+        _startupKick = this.RegisterGrainTimer(
+            static (self, _) => self.BeginStartup(),
+            this,
+            new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false, KeepAlive = true });
+        return Task.CompletedTask;
+    }
+
+    private Task BeginStartup()
+    {
+        _startupKick?.Dispose();
+        _startupKick = null;
+        if (!_shutDown && _lifecycle == FunctionExecutorLifecycle.StartingUp && _spec is { } spec)
+        {
+            _startup = StartupAsync(spec, _startupCancellation.Token);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -595,6 +615,8 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         _shutDown = true;
         _healthTimer?.Dispose();
         _healthTimer = null;
+        _startupKick?.Dispose();
+        _startupKick = null;
         await _startupCancellation.CancelAsync();
         _queue.Clear();
         foreach (var run in _running.Values)

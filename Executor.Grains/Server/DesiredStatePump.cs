@@ -83,6 +83,7 @@ public sealed partial class DesiredStatePump : IAsyncDisposable
     {
         var backoff = InitialBackoff;
         var mustReportFirst = false;
+        var askForReport = false;
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -91,9 +92,14 @@ public sealed partial class DesiredStatePump : IAsyncDisposable
                 {
                     // The Server may have forgotten us (restart, lapse): register again before reopening.
                     var accepted = _signals.WaitForNextAcceptedReportAsync(stopping);
-                    await _grains.GetGrain<IExecutorGrain>(ExecutorGrainKeys.Executor).RequestReportAsync().ConfigureAwait(false);
+                    if (askForReport)
+                    {
+                        await _grains.GetGrain<IExecutorGrain>(ExecutorGrainKeys.Executor).RequestReportAsync().ConfigureAwait(false);
+                    }
+
                     await accepted.ConfigureAwait(false);
                     mustReportFirst = false;
+                    askForReport = false;
                 }
 
                 LogStreamOpening(_logger, executorId);
@@ -105,9 +111,10 @@ public sealed partial class DesiredStatePump : IAsyncDisposable
                     Deliver(state);
                 }
 
-                // Ended without error: idle timeout (normal) or the Server closed it (deregistered us).
+                // Ended without error: idle timeout (normal) or the Server closed it (deregistered us): register again now.
                 LogStreamEnded(_logger, received);
                 mustReportFirst = true;
+                askForReport = true;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -117,10 +124,13 @@ public sealed partial class DesiredStatePump : IAsyncDisposable
             {
                 LogNotRegistered(_logger, ex.Message);
                 mustReportFirst = true;
+                askForReport = true;
                 backoff = Grow(backoff);
             }
             catch (Exception ex)
             {
+                // A transport error (often our own channel recycled after a failed report): reopen after the
+                // next accepted report, without forcing one, so report backoff is not defeated.
                 LogStreamFailed(_logger, ex);
                 mustReportFirst = true;
                 backoff = Grow(backoff);

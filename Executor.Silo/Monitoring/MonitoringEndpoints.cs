@@ -19,6 +19,9 @@ public static class MonitoringEndpoints
         app.MapGet("/state/reported", Reported);
         app.MapGet("/state/desired", Desired);
         app.MapPrometheusScrapingEndpoint("/monitoring/metrics");
+
+        // Not in upstream: the Server ignores DRAINED, so the executor enforces it itself (no new FEs or allocations).
+        app.MapPost("/executor/drain", Drain);
         return app;
     }
 
@@ -29,6 +32,12 @@ public static class MonitoringEndpoints
     private static IResult Health(ServerChannelHealth health) => health.IsHealthy
         ? Results.Content($"{{\"status\": \"ok\", \"message\": \"{health.Message}\", \"checker\": \"GenericHealthChecker\"}}", JsonContentType, statusCode: 200)
         : Results.Content($"{{\"status\": \"nok\", \"message\": \"{health.Message}\", \"checker\": \"GenericHealthChecker\"}}", JsonContentType, statusCode: 503);
+
+    private static async Task<IResult> Drain(IGrainFactory grains)
+    {
+        await grains.GetGrain<Executor.Grains.IExecutorGrain>(Executor.Grains.ExecutorGrainKeys.Executor).DrainAsync();
+        return Results.Content("{\"status\": \"drained\"}", JsonContentType, statusCode: 200);
+    }
 
     private static IResult Reported(HttpRequest request, IServerConnection server) =>
         StateText(request, json => server.DescribeLastReport(json), "No state reported so far");

@@ -15,7 +15,7 @@ public sealed class CancellationTests
     {
         // The fake places both at once; the executor queues the second behind the hanging first (max_concurrency 1).
         await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { EnforceFunctionExecutorCapacity = false });
-        var fe = scenario.AddFunctionExecutor(TestFunctions.Hang, maxConcurrency: 1);
+        var fe = scenario.AddSmallFunctionExecutor(TestFunctions.Hang, maxConcurrency: 1);
         var running = scenario.AddAllocation(fe);
         var queued = scenario.AddAllocation(fe);
         await Testing.Eventually.TrueAsync(

@@ -12,8 +12,10 @@ using Xunit;
 namespace Executor.Allocations.Tests;
 
 /// <summary>Issue 5 (a), (b): many allocations on one FE, bounded concurrency, exact bytes; multi-chunk BLOBs on file://.</summary>
-public sealed partial class ConcurrencyAndBlobTests
+public sealed partial class ConcurrencyAndBlobTests(ConcurrencyAndBlobTests.Fixture fixture) : IClassFixture<ConcurrencyAndBlobTests.Fixture>
 {
+    private readonly ConcurrencyAndBlobTests.Fixture _fixture = fixture;
+
     private const int SleepMs = 1500;
 
     [Fact]
@@ -22,9 +24,9 @@ public sealed partial class ConcurrencyAndBlobTests
         const int count = 6;
         const int maxConcurrency = 2;
 
-        // The fake places every allocation at once, so the executor's own FIFO queue is what bounds concurrency.
-        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { EnforceFunctionExecutorCapacity = false });
-        var fe = scenario.AddFunctionExecutor(TestFunctions.SleepFor(SleepMs), maxConcurrency: maxConcurrency);
+        // The fake places every allocation at once (see Fixture), so the executor's own FIFO queue is what bounds concurrency.
+        var scenario = _fixture.Scenario;
+        var fe = scenario.AddSmallFunctionExecutor(TestFunctions.SleepFor(SleepMs), maxConcurrency: maxConcurrency, application: "sleepy");
         var started = Stopwatch.StartNew();
         var allocations = Enumerable.Range(0, count).Select(i => scenario.AddAllocation(fe, $"{{\"n\":{i},\"pad\":\"{new string('x', i * 7)}\"}}")).ToList();
 
@@ -69,15 +71,10 @@ public sealed partial class ConcurrencyAndBlobTests
     [Fact]
     public async Task BlobsLargerThanOneChunkAreSplitAndReassembled()
     {
-        // 1 KiB chunks: a 5000-byte output is written through 5 parts, a 3000-byte input read through 3 chunks.
-        var environment = new Dictionary<string, string>
-        {
-            ["BLOBSTORE__WRITEPARTSIZEFIRST100"] = "1024",
-            ["BLOBSTORE__READCHUNKSIZE"] = "1024",
-        };
-        await using var scenario = await ExecutorScenario.StartAsync(environment: environment);
-        var big = scenario.AddFunctionExecutor(TestFunctions.BigOutput(5000), application: "big");
-        var echo = scenario.AddFunctionExecutor(TestFunctions.Echo, application: "echo");
+        // 1 KiB chunks (see Fixture): a 5000-byte output is written through 5 parts, a 3000-byte input read through 3 chunks.
+        var scenario = _fixture.Scenario;
+        var big = scenario.AddSmallFunctionExecutor(TestFunctions.BigOutput(5000), application: "big");
+        var echo = scenario.AddSmallFunctionExecutor(TestFunctions.Echo, application: "echo");
         var bigAllocation = scenario.AddAllocation(big);
         var input = "\"" + string.Concat(Enumerable.Range(0, 300).Select(i => i.ToString("D9", System.Globalization.CultureInfo.InvariantCulture) + ",")) + "\"";
         Assert.True(input.Length > 2048);
@@ -124,4 +121,19 @@ public sealed partial class ConcurrencyAndBlobTests
 
     [GeneratedRegex(@"allocation \S+ (started|finished)\b")]
     private static partial Regex Lifecycle();
+
+    /// <summary>
+    /// The fake places every allocation at once (so the executor's own FIFO queue is what bounds concurrency), and
+    /// BLOB chunks are 1 KiB so small payloads span several chunks and parts.
+    /// </summary>
+    public sealed class Fixture : ScenarioFixture
+    {
+        protected override FakeServerOptions ServerOptions => new() { EnforceFunctionExecutorCapacity = false };
+
+        protected override IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+        {
+            ["BLOBSTORE__WRITEPARTSIZEFIRST100"] = "1024",
+            ["BLOBSTORE__READCHUNKSIZE"] = "1024",
+        };
+    }
 }

@@ -8,13 +8,15 @@ using Xunit;
 namespace Executor.Allocations.Tests;
 
 /// <summary>Issue 5 (c): executor-decided and FE-decided failures, with upstream's outcome, reason, duration and FE termination.</summary>
-public sealed class FailureOutcomeTests
+public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClassFixture<DefaultScenarioFixture>
 {
+    private readonly DefaultScenarioFixture _fixture = fixture;
+
     [Fact]
     public async Task TimeoutFailsTheAllocationAndTerminatesItsFunctionExecutorBlamingIt()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
-        var fe = scenario.AddFunctionExecutor(TestFunctions.SleepFor(120_000), allocationTimeoutMs: 1500);
+        var scenario = _fixture.Scenario;
+        var fe = scenario.AddSmallFunctionExecutor(TestFunctions.SleepFor(120_000), allocationTimeoutMs: 1500, application: "timeout");
         var allocation = scenario.AddAllocation(fe);
 
         var result = await scenario.Server.WaitForResultAsync(allocation.AllocationId, ScenarioExtensions.Patience);
@@ -34,8 +36,8 @@ public sealed class FailureOutcomeTests
     [Fact]
     public async Task FunctionExecutorCrashMidRunIsAFunctionErrorAndTheFunctionExecutorIsUnhealthy()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
-        var fe = scenario.AddFunctionExecutor(TestFunctions.Crash);
+        var scenario = _fixture.Scenario;
+        var fe = scenario.AddSmallFunctionExecutor(TestFunctions.Crash, application: "crash");
         var allocation = scenario.AddAllocation(fe);
 
         var result = await scenario.Server.WaitForResultAsync(allocation.AllocationId, ScenarioExtensions.Patience);
@@ -52,10 +54,10 @@ public sealed class FailureOutcomeTests
     [Fact]
     public async Task FunctionErrorsAndRequestErrorsAreReportedAsUpstreamDoes()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
-        var failing = scenario.AddFunctionExecutor(TestFunctions.FailFunction, application: "failing");
-        var requestError = scenario.AddFunctionExecutor(TestFunctions.FailRequest, application: "request-error");
-        var internalError = scenario.AddFunctionExecutor(TestFunctions.FailInternal, application: "internal");
+        var scenario = _fixture.Scenario;
+        var failing = scenario.AddSmallFunctionExecutor(TestFunctions.FailFunction, application: "failing");
+        var requestError = scenario.AddSmallFunctionExecutor(TestFunctions.FailRequest, application: "request-error");
+        var internalError = scenario.AddSmallFunctionExecutor(TestFunctions.FailInternal, application: "internal");
         var a1 = scenario.AddAllocation(failing);
         var a2 = scenario.AddAllocation(requestError, "{\"message\":\"bad request\"}");
         var a3 = scenario.AddAllocation(internalError);
@@ -85,7 +87,8 @@ public sealed class FailureOutcomeTests
         // A failed allocation does not cost its FE: each answers a second allocation.
         var again = scenario.AddAllocation(failing);
         Assert.Equal(AllocationFailureReason.FunctionError, (await scenario.Server.WaitForResultAsync(again.AllocationId, ScenarioExtensions.Patience)).FailureReason);
-        Assert.DoesNotContain(scenario.Server.Reports.SelectMany(r => r.FunctionExecutorStates), f => f.Status == FunctionExecutorStatus.Terminated);
+        var feIds = new[] { failing.Id, requestError.Id, internalError.Id };
+        Assert.DoesNotContain(scenario.Server.Reports.SelectMany(r => r.FunctionExecutorStates), f => feIds.Contains(f.Description?.Id) && f.Status == FunctionExecutorStatus.Terminated);
 
         foreach (var id in new[] { a1.AllocationId, a2.AllocationId, a3.AllocationId, again.AllocationId })
         {

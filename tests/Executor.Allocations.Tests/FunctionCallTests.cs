@@ -10,13 +10,15 @@ using Xunit;
 namespace Executor.Allocations.Tests;
 
 /// <summary>Issue 6: function calls with watchers, call_function failures and retries, tail calls.</summary>
-public sealed class FunctionCallTests
+public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClassFixture<FunctionCallTests.Fixture>
 {
+    private readonly FunctionCallTests.Fixture _fixture = fixture;
+
     [Fact]
     public async Task ParentCallsAChildWatchesItAndCompletesWithItsValueWhileTheWatchSuspendsItsTimeout()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
-        var fe = scenario.AddFunctionExecutor(TestFunctions.CallAndWait, allocationTimeoutMs: 2000);
+        var scenario = _fixture.Scenario;
+        var fe = scenario.AddSmallFunctionExecutor(TestFunctions.CallAndWait, allocationTimeoutMs: 2000, application: "parent");
         var parent = scenario.AddAllocation(fe, "{\"payload\":\"child argument\"}");
         var server = scenario.Server;
 
@@ -65,8 +67,8 @@ public sealed class FunctionCallTests
     [Fact]
     public async Task RefusedOrUnavailableCallFunctionFailsTheParentAfterRetryingOnlyRetriableErrors()
     {
-        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string> { ["EXECUTOR__CallFunctionRetryBudget"] = "00:00:03" });
-        var fe = scenario.AddFunctionExecutor(TestFunctions.CallAndWait);
+        var scenario = _fixture.Scenario;
+        var fe = scenario.AddSmallFunctionExecutor(TestFunctions.CallAndWait, application: "refused");
         var server = scenario.Server;
 
         // INVALID_ARGUMENT is final: one attempt, then the FE is told the call failed (status 13) and fails the parent.
@@ -81,8 +83,16 @@ public sealed class FunctionCallTests
         // UNAVAILABLE is retried with backoff until the (shortened) retry budget runs out, then reported to the FE the same way.
         server.FailNextFunctionCalls(100, StatusCode.Unavailable);
         var unavailable = scenario.AddAllocation(fe, "{\"payload\":\"y\"}");
-        var unavailableResult = await server.WaitForResultAsync(unavailable.AllocationId, ScenarioExtensions.Patience);
-        server.ClearFaults();
+        AllocationResult unavailableResult;
+        try
+        {
+            unavailableResult = await server.WaitForResultAsync(unavailable.AllocationId, ScenarioExtensions.Patience);
+        }
+        finally
+        {
+            server.ClearFaults();
+        }
+
         Assert.Equal(AllocationOutcomeCode.Failure, unavailableResult.OutcomeCode);
         Assert.Equal(AllocationFailureReason.FunctionError, unavailableResult.FailureReason);
         var attempts = server.FunctionCallRequests.Where(c => c.Request.RequestId == unavailable.RequestId).ToList();
@@ -96,7 +106,7 @@ public sealed class FunctionCallTests
         Assert.Contains("could not be started: 13 Failed to create function call.", log, StringComparison.Ordinal);
 
         // Neither failure cost the FE.
-        Assert.DoesNotContain(server.Reports.SelectMany(r => r.FunctionExecutorStates), f => f.Status == FunctionExecutorStatus.Terminated);
+        Assert.DoesNotContain(server.Reports.SelectMany(r => r.FunctionExecutorStates), f => f.Description?.Id == fe.Id && f.Status == FunctionExecutorStatus.Terminated);
         server.AssertReportedOnce(refused.AllocationId);
         server.AssertReportedOnce(unavailable.AllocationId);
     }
@@ -104,8 +114,8 @@ public sealed class FunctionCallTests
     [Fact]
     public async Task TailCallIsReportedAsUpdatesWhoseInlineArgumentIsTheOutputsBlob()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
-        var fe = scenario.AddFunctionExecutor(TestFunctions.TailCall);
+        var scenario = _fixture.Scenario;
+        var fe = scenario.AddSmallFunctionExecutor(TestFunctions.TailCall, application: "tail");
         var allocation = scenario.AddAllocation(fe, "{\"payload\":\"tail argument\",\"function\":\"next\"}");
 
         var result = await scenario.Server.WaitForResultAsync(allocation.AllocationId, ScenarioExtensions.Patience);
@@ -127,7 +137,13 @@ public sealed class FunctionCallTests
         Assert.Equal("tail argument", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(arg)));
 
         // A tail call is not a call_function: the Server learns of it from the result alone.
-        Assert.Empty(scenario.Server.FunctionCallRequests);
+        Assert.DoesNotContain(scenario.Server.FunctionCallRequests, c => c.Request.RequestId == allocation.RequestId);
         scenario.Server.AssertReportedOnce(allocation.AllocationId);
+    }
+
+    /// <summary>A short call_function retry budget, so exhausting it takes seconds.</summary>
+    public sealed class Fixture : ScenarioFixture
+    {
+        protected override IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string> { ["EXECUTOR__CallFunctionRetryBudget"] = "00:00:03" };
     }
 }

@@ -8,14 +8,16 @@ using Xunit;
 namespace Executor.Allocations.Tests;
 
 /// <summary>Issue 6: request state shared by the allocations of one request; progress keeps an allocation alive.</summary>
-public sealed class RequestStateAndProgressTests
+public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture) : IClassFixture<DefaultScenarioFixture>
 {
+    private readonly DefaultScenarioFixture _fixture = fixture;
+
     [Fact]
     public async Task AllocationsOfOneRequestShareRequestStateAndMissingKeysAreNotFound()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
-        var writer = scenario.AddFunctionExecutor(TestFunctions.StateWriteRead, application: "state");
-        var reader = scenario.AddFunctionExecutor(TestFunctions.StateReadMissing, application: "state");
+        var scenario = _fixture.Scenario;
+        var writer = scenario.AddSmallFunctionExecutor(TestFunctions.StateWriteRead, application: "state");
+        var reader = scenario.AddSmallFunctionExecutor(TestFunctions.StateReadMissing, application: "state");
         var request = "req-" + Guid.NewGuid().ToString("N");
         const string key = "shared/key ü";
 
@@ -60,11 +62,11 @@ public sealed class RequestStateAndProgressTests
     public async Task ProgressUpdatesKeepAnAllocationAlivePastItsTimeoutWhileTheSameRunTimeWithoutProgressTimesOut()
     {
         const uint timeoutMs = 3000;
-        await using var scenario = await ExecutorScenario.StartAsync();
+        var scenario = _fixture.Scenario;
 
         // 8 steps of 800 ms: 6.4 s of work, over twice the timeout, with a progress update well inside every timeout window.
-        var progressing = scenario.AddFunctionExecutor(TestFunctions.Progress(8, 800), allocationTimeoutMs: timeoutMs, application: "progress");
-        var silent = scenario.AddFunctionExecutor(TestFunctions.SleepFor(6400), allocationTimeoutMs: timeoutMs, application: "silent");
+        var progressing = scenario.AddSmallFunctionExecutor(TestFunctions.Progress(8, 800), allocationTimeoutMs: timeoutMs, application: "progress");
+        var silent = scenario.AddSmallFunctionExecutor(TestFunctions.SleepFor(6400), allocationTimeoutMs: timeoutMs, application: "silent");
         var withProgress = scenario.AddAllocation(progressing);
         var withoutProgress = scenario.AddAllocation(silent);
 

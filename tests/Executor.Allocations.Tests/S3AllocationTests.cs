@@ -108,7 +108,7 @@ public sealed class S3AllocationTests
         var codeKey = $"ns/{application}/code/1.zip";
         await PutAsync(client, codeKey, code);
         var server = scenario.Server;
-        var description = server.NewFunctionExecutor("ns", application, function, "1", codePayload: server.Blobs.Describe(codeKey, code, PayloadEncodings.Zip));
+        var description = server.NewFunctionExecutor("ns", application, function, "1", cpuMsPerSec: 100, memoryMib: 64, diskMib: 64, codePayload: server.Blobs.Describe(codeKey, code, PayloadEncodings.Zip));
         return server.AddFunctionExecutor(scenario.ExecutorId, description);
     }
 

@@ -188,9 +188,9 @@ public sealed partial class ServerV1Connection : IServerConnection
         while (true)
         {
             ProtoV1.DesiredExecutorState message;
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(streamCancellation.Token);
             try
             {
-                using var idle = CancellationTokenSource.CreateLinkedTokenSource(streamCancellation.Token);
                 idle.CancelAfter(idleTimeout);
                 if (!await call.ResponseStream.MoveNext(idle.Token).ConfigureAwait(false))
                 {
@@ -204,7 +204,7 @@ public sealed partial class ServerV1Connection : IServerConnection
                 _metrics.DesiredStateStreamErrors.Add(1);
                 throw new ExecutorNotRegisteredException($"Server does not know executor {executorId}: {ex.Status.Detail}");
             }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is (RpcException or OperationCanceledException) && idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 // Idle timeout: a normal end, the caller reopens.
                 yield break;
@@ -213,10 +213,6 @@ public sealed partial class ServerV1Connection : IServerConnection
             {
                 _metrics.DesiredStateStreamErrors.Add(1);
                 throw new ServerRpcException($"desired state stream failed: {ex.StatusCode} {ex.Status.Detail}", ex);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                yield break;
             }
 
             DesiredState state;

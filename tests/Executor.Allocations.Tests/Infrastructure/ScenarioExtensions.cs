@@ -80,6 +80,18 @@ internal static class ScenarioExtensions
         Xunit.Assert.Fail($"allocation {result.AllocationId}: {result.OutcomeCode} {result.FailureReason}\n--- FE log ---\n{feLog}\n--- executor log (tail) ---\n{executorLog[Math.Max(0, executorLog.Length - 20_000)..]}");
     }
 
+    /// <summary>
+    /// Like <see cref="ExecutorScenario.AddFunctionExecutor"/>, but asking for little CPU, memory and disk, so that
+    /// the several FEs of a shared scenario always fit the host (the executor refuses FEs beyond its capacity).
+    /// </summary>
+    public static FunctionExecutorDescription AddSmallFunctionExecutor(this ExecutorScenario scenario, string function, uint maxConcurrency = 1, uint allocationTimeoutMs = 300_000, string application = "app")
+    {
+        var server = scenario.Server;
+        var code = server.Blobs.Put($"ns/{application}/code/1.zip", Encoding.UTF8.GetBytes("PK-test-code-1"), PayloadEncodings.Zip);
+        var description = server.NewFunctionExecutor("ns", application, function, "1", maxConcurrency: maxConcurrency, cpuMsPerSec: 100, memoryMib: 64, diskMib: 64, allocationTimeoutMs: allocationTimeoutMs, codePayload: code);
+        return server.AddFunctionExecutor(scenario.ExecutorId, description);
+    }
+
     /// <summary>A payload written under the request's prefix, as the Server would hand a child's value to the executor.</summary>
     public static DataPayload PutText(this FakeServer server, Allocation allocation, string name, string text) =>
         server.Blobs.PutRequestPayload(allocation.Function.Namespace, allocation.Function.ApplicationName, allocation.RequestId, name, Encoding.UTF8.GetBytes(text), PayloadEncodings.Text);

@@ -26,9 +26,15 @@ internal static class ReportLog
     public static async Task<Dictionary<string, string>> RunEnvAsync(this ExecutorScenario scenario, FunctionExecutorDescription fe)
     {
         var allocation = scenario.AddAllocation(fe);
-        var result = await scenario.Server.WaitForResultAsync(allocation.AllocationId, Patience);
-        Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
+        var server = scenario.Server;
+        var result = await server.WaitForResultAsync(allocation.AllocationId, Patience);
+        Assert.True(
+            result.OutcomeCode == AllocationOutcomeCode.Success,
+            $"env on {fe.Id} ended {result.OutcomeCode} {result.FailureReason}; FE states: {string.Join(", ", server.Reports.Select(r => StateOf(r, fe.Id)).Where(s => s is not null).Select(s => $"{s!.Status}/{s.TerminationReason}").Distinct())}\n{Tail(scenario.Executor.Output)}");
         return JsonSerializer.Deserialize<Dictionary<string, string>>(scenario.Server.Blobs.Read(result.Value))
             ?? throw new InvalidOperationException("env returned null");
     }
+
+    /// <summary>The end of the executor's output, for failure messages.</summary>
+    public static string Tail(string output) => output.Length <= 6000 ? output : output[^6000..];
 }
