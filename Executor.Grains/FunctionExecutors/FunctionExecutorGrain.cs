@@ -316,22 +316,20 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
                 BeginTermination(FunctionExecutorTerminationReason.Unhealthy, startupFailure: false, "health check: " + response.StatusMessage);
             }
         }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.DeadlineExceeded)
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.DeadlineExceeded or StatusCode.Unavailable)
         {
-            // A busy FE may miss one deadline (upstream ignores these forever); a hung one misses them all.
+            // A busy FE may miss one deadline (upstream ignores these forever), and a refused connection of a live
+            // process may be a hiccup (a dead one is seen by the exit watcher at once); a hung or broken FE fails them
+            // all. Detection bound: interval + N × (timeout + interval), the timer's period counting from each check's end.
             if (++_healthTimeouts >= _options.HealthCheckTimeoutsBeforeUnhealthy && _lifecycle == FunctionExecutorLifecycle.Running)
             {
                 _feMetrics.FailedHealthChecks.Add(1);
-                LogUnhealthy(_logger, Id, $"{_healthTimeouts} health checks timed out");
-                BeginTermination(FunctionExecutorTerminationReason.Unhealthy, startupFailure: false, "health checks time out");
+                var message = ex.StatusCode == StatusCode.DeadlineExceeded
+                    ? $"{_healthTimeouts} health checks timed out"
+                    : $"{_healthTimeouts} health checks failed, the last with {ex.StatusCode}: {ex.Status.Detail}";
+                LogUnhealthy(_logger, Id, message);
+                BeginTermination(FunctionExecutorTerminationReason.Unhealthy, startupFailure: false, message);
             }
-        }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && _lifecycle == FunctionExecutorLifecycle.Running)
-        {
-            // Nothing accepts connections on the FE's port any more: it is gone or broken.
-            _feMetrics.FailedHealthChecks.Add(1);
-            LogUnhealthy(_logger, Id, "connection refused: " + ex.Status.Detail);
-            BeginTermination(FunctionExecutorTerminationReason.Unhealthy, startupFailure: false, "FE channel unavailable");
         }
         catch (RpcException)
         {

@@ -20,6 +20,7 @@ public sealed partial class ExecutorLifecycle(
     ExecutorIdentity identity,
     ExecutorReadiness readiness,
     IOptions<ExecutorOptions> options,
+    Metrics.ExecutorInfoMetrics infoMetrics,
     ILogger<ExecutorLifecycle> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -27,6 +28,8 @@ public sealed partial class ExecutorLifecycle(
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Resolved for its side effect: the info/state/health instruments exist from the first scrape.
+        _ = infoMetrics;
         Directory.CreateDirectory(options.Value.ExpandedCachePath);
         var reaped = await reaper.ReapAsync(cancellationToken);
         if (reaped > 0)

@@ -49,6 +49,7 @@ public static class ExecutorServiceCollectionExtensions
 
         services.AddSingleton(sp => CreateIdentity(sp.GetRequiredService<IOptions<ExecutorOptions>>().Value, sp.GetRequiredService<IOptions<FunctionExecutorProcessOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<ExecutorInfoMetrics>();
         services.AddSingleton<ReconcilerMetrics>();
         services.AddSingleton<AllocationMetrics>();
         services.AddSingleton<FunctionExecutorMetrics>();

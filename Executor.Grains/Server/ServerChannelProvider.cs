@@ -17,10 +17,12 @@ public sealed partial class ServerChannelProvider : IDisposable
     private readonly ExecutorOptions _options;
     private readonly ILogger<ServerChannelProvider> _logger;
     private readonly TlsConfigFile? _tls;
+    private readonly Metrics.ServerMetrics? _metrics;
     private GrpcChannel? _channel;
 
-    public ServerChannelProvider(IOptions<ExecutorOptions> options, ILogger<ServerChannelProvider> logger)
+    public ServerChannelProvider(IOptions<ExecutorOptions> options, ILogger<ServerChannelProvider> logger, Metrics.ServerMetrics? metrics = null)
     {
+        _metrics = metrics;
         _options = options.Value;
         _logger = logger;
         if (_options.ConfigPath is { } path)
@@ -52,6 +54,7 @@ public sealed partial class ServerChannelProvider : IDisposable
                 {
                     _channel = Create();
                     Creations++;
+                    _metrics?.ChannelCreations.Add(1);
                 }
 
                 return _channel;

@@ -34,6 +34,9 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
         var idleCpu = world.Executor.CpuSeconds() - cpu0;
         Add("resources", $"idle RSS after {idleFor.TotalSeconds:0} s", idleRss, "MiB", "≤ 88 MB", "88 MB", met: idleRss * 1.048576 <= 88);
         Add("resources", "idle CPU", idleCpu / idleFor.TotalSeconds * 100, "% of a core");
+        var anon = ProcFs.StatusBytes(world.Executor.Pid, "RssAnon:") / 1048576.0;
+        var file = ProcFs.StatusBytes(world.Executor.Pid, "RssFile:") / 1048576.0;
+        Add("resources", "  of which anonymous (GC heap, JIT code, native) / file-backed (mapped DLLs)", anon, "MiB", note: $"file-backed {file:0.0} MiB");
 
         await FakeOverheadAsync(world);
         var feOwn = await FeDirectAsync();
@@ -257,6 +260,7 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
         var failed = 0;
         var after = server.LastSequence;
         long measureStart = 0;
+        var countersBefore = string.Empty;
         double cpu0 = 0, cpuFe0 = 0, cpuBench0 = 0;
         long maxRss = 0;
         using var sampler = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
@@ -315,6 +319,7 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
                 completed++;
                 if (completed == warm)
                 {
+                    countersBefore = await world.Executor.GetMetricsTextAsync(cancellationToken);
                     measureStart = Stopwatch.GetTimestamp();
                     cpu0 = world.Executor.CpuSeconds();
                     cpuFe0 = feCpu();
@@ -337,7 +342,15 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
         }
 
         var rate = total / elapsed;
-        details[$"throughput {name}"] = new { total, seconds = elapsed, per_second = rate, executor_cpu_s = cpu, fe_cpu_s = cpuFe, bench_and_fake_cpu_s = cpuBench, max_rss_mib = maxRss / 1048576.0 };
+        await Task.Delay(320, cancellationToken); // scrape cache
+        var countersAfter = await world.Executor.GetMetricsTextAsync(cancellationToken);
+        double PerAllocation(string counter) =>
+            Math.Round((Math.Max(ExecutorHandle.PromValue(countersAfter, counter + "_total"), ExecutorHandle.PromValue(countersAfter, counter))
+                - Math.Max(ExecutorHandle.PromValue(countersBefore, counter + "_total"), ExecutorHandle.PromValue(countersBefore, counter))) / total, 2);
+        var reports = PerAllocation("state_report_rpcs");
+        var reconciliations = PerAllocation("state_reconciliations");
+        details[$"throughput {name}"] = new { total, seconds = elapsed, per_second = rate, executor_cpu_s = cpu, fe_cpu_s = cpuFe, bench_and_fake_cpu_s = cpuBench, max_rss_mib = maxRss / 1048576.0, reports_per_allocation = reports, reconciliations_per_allocation = reconciliations };
+        Add("throughput", $"  report RPCs / desired states applied per allocation ({name})", reports, "per allocation", note: $"{reconciliations} reconciliations per allocation");
         Add("throughput", name, rate, "allocations/s", target is null ? null : $"≥ {target}", bar?.ToString(CultureInfo.InvariantCulture), $"{total} allocations in {elapsed:0.00} s", target is null ? null : rate >= target);
         Add("resources", $"CPU per 1,000 allocations ({name}): executor / FEs / fake+bench", cpu / total * 1000, "CPU s", note: $"FEs {cpuFe / total * 1000:0.00} s, fake+bench {cpuBench / total * 1000:0.00} s; {(cpu + cpuFe + cpuBench) / elapsed * 50:0}% of 2 cores busy");
         Add("resources", $"executor RSS under load ({name}), max", maxRss / 1048576.0, "MiB");

@@ -235,13 +235,16 @@ public static class ProcFs
 {
     private static readonly double TicksPerSecond = 100.0; // sysconf(_SC_CLK_TCK) is 100 on Linux x64
 
-    public static long RssBytes(int pid)
+    public static long RssBytes(int pid) => StatusBytes(pid, "VmRSS:");
+
+    /// <summary>A "kB" field of /proc/pid/status (VmRSS:, RssAnon:, RssFile:), in bytes.</summary>
+    public static long StatusBytes(int pid, string field)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
             {
-                var kb = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                var kb = long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
                 return kb * 1024;
             }
         }

@@ -32,7 +32,7 @@ public sealed partial class ConcurrencyAndBlobTests(ConcurrencyAndBlobTests.Fixt
 
         foreach (var allocation in allocations)
         {
-            var result = await scenario.Server.WaitForResultAsync(allocation.AllocationId, ScenarioExtensions.Patience);
+            var result = await scenario.WaitForResultAsync(allocation);
             Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
             Assert.False(result.HasFailureReason);
             Assert.True(result.HasExecutionDurationMs);
@@ -80,7 +80,7 @@ public sealed partial class ConcurrencyAndBlobTests(ConcurrencyAndBlobTests.Fixt
         Assert.True(input.Length > 2048);
         var echoAllocation = scenario.AddAllocation(echo, input);
 
-        var bigResult = await scenario.Server.WaitForResultAsync(bigAllocation.AllocationId, ScenarioExtensions.Patience);
+        var bigResult = await scenario.WaitForResultAsync(bigAllocation);
         Assert.Equal(AllocationOutcomeCode.Success, bigResult.OutcomeCode);
         Assert.Equal(5000UL, bigResult.Value.Size);
         Assert.Equal(DataPayloadEncoding.Raw, bigResult.Value.Encoding);
@@ -91,7 +91,7 @@ public sealed partial class ConcurrencyAndBlobTests(ConcurrencyAndBlobTests.Fixt
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(expected)), bigResult.Value.Sha256Hash);
         Assert.Equal(5000, new FileInfo(new Uri(bigResult.Value.Uri).LocalPath).Length);
 
-        var echoResult = await scenario.Server.WaitForResultAsync(echoAllocation.AllocationId, ScenarioExtensions.Patience);
+        var echoResult = await scenario.WaitForResultAsync(echoAllocation);
         Assert.Equal(AllocationOutcomeCode.Success, echoResult.OutcomeCode);
         Assert.Equal(Encoding.UTF8.GetBytes(input), scenario.Server.Blobs.Read(echoResult.Value));
 

@@ -19,7 +19,7 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
         var fe = scenario.AddSmallFunctionExecutor(TestFunctions.SleepFor(120_000), allocationTimeoutMs: 1500, application: "timeout");
         var allocation = scenario.AddAllocation(fe);
 
-        var result = await scenario.Server.WaitForResultAsync(allocation.AllocationId, ScenarioExtensions.Patience);
+        var result = await scenario.WaitForResultAsync(allocation);
         Assert.Equal(AllocationOutcomeCode.Failure, result.OutcomeCode);
         Assert.Equal(AllocationFailureReason.FunctionTimeout, result.FailureReason);
         Assert.True(result.HasExecutionDurationMs);
@@ -40,7 +40,7 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
         var fe = scenario.AddSmallFunctionExecutor(TestFunctions.Crash, application: "crash");
         var allocation = scenario.AddAllocation(fe);
 
-        var result = await scenario.Server.WaitForResultAsync(allocation.AllocationId, ScenarioExtensions.Patience);
+        var result = await scenario.WaitForResultAsync(allocation);
         Assert.Equal(AllocationOutcomeCode.Failure, result.OutcomeCode);
         Assert.Equal(AllocationFailureReason.FunctionError, result.FailureReason);
         Assert.True(result.HasExecutionDurationMs);
@@ -62,7 +62,7 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
         var a2 = scenario.AddAllocation(requestError, "{\"message\":\"bad request\"}");
         var a3 = scenario.AddAllocation(internalError);
 
-        var r1 = await scenario.Server.WaitForResultAsync(a1.AllocationId, ScenarioExtensions.Patience);
+        var r1 = await scenario.WaitForResultAsync(a1);
         Assert.Equal(AllocationOutcomeCode.Failure, r1.OutcomeCode);
         Assert.Equal(AllocationFailureReason.FunctionError, r1.FailureReason);
         Assert.True(r1.HasExecutionDurationMs);
@@ -70,7 +70,7 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
         Assert.Null(r1.RequestError);
 
         // FE REQUEST_ERROR (3) is the Server's REQUEST_ERROR (4); the message is at the request-error BLOB.
-        var r2 = await scenario.Server.WaitForResultAsync(a2.AllocationId, ScenarioExtensions.Patience);
+        var r2 = await scenario.WaitForResultAsync(a2);
         Assert.Equal(AllocationOutcomeCode.Failure, r2.OutcomeCode);
         Assert.Equal(AllocationFailureReason.RequestError, r2.FailureReason);
         Assert.True(r2.HasExecutionDurationMs);
@@ -80,13 +80,13 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
         Assert.Equal("bad request", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(r2.RequestError)));
 
         // FE-side INTERNAL_ERROR is reported as FUNCTION_ERROR (user code must not claim executor errors).
-        var r3 = await scenario.Server.WaitForResultAsync(a3.AllocationId, ScenarioExtensions.Patience);
+        var r3 = await scenario.WaitForResultAsync(a3);
         Assert.Equal(AllocationOutcomeCode.Failure, r3.OutcomeCode);
         Assert.Equal(AllocationFailureReason.FunctionError, r3.FailureReason);
 
         // A failed allocation does not cost its FE: each answers a second allocation.
         var again = scenario.AddAllocation(failing);
-        Assert.Equal(AllocationFailureReason.FunctionError, (await scenario.Server.WaitForResultAsync(again.AllocationId, ScenarioExtensions.Patience)).FailureReason);
+        Assert.Equal(AllocationFailureReason.FunctionError, (await scenario.WaitForResultAsync(again)).FailureReason);
         var feIds = new[] { failing.Id, requestError.Id, internalError.Id };
         Assert.DoesNotContain(scenario.Server.Reports.SelectMany(r => r.FunctionExecutorStates), f => feIds.Contains(f.Description?.Id) && f.Status == FunctionExecutorStatus.Terminated);
 

@@ -50,7 +50,7 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         var childValue = server.PutText(parent, "child-output", "child value");
         server.CompleteFunctionCall(parent.Function.Namespace, parent.Function.ApplicationName, parent.RequestId, childId, FunctionCallOutcome.Success(childValue));
 
-        var result = await server.WaitForResultAsync(parent.AllocationId, ScenarioExtensions.Patience);
+        var result = await scenario.WaitForResultAsync(parent);
         Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
         Assert.Equal(TestFunctions.CallAndWaitPrefix + "child value", Encoding.UTF8.GetString(server.Blobs.Read(result.Value)));
         server.AssertReportedOnce(parent.AllocationId);
@@ -74,7 +74,7 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         // INVALID_ARGUMENT is final: one attempt, then the FE is told the call failed (status 13) and fails the parent.
         server.FailNextFunctionCalls(1, StatusCode.InvalidArgument);
         var refused = scenario.AddAllocation(fe, "{\"payload\":\"x\"}");
-        var refusedResult = await server.WaitForResultAsync(refused.AllocationId, ScenarioExtensions.Patience);
+        var refusedResult = await scenario.WaitForResultAsync(refused);
         Assert.Equal(AllocationOutcomeCode.Failure, refusedResult.OutcomeCode);
         Assert.Equal(AllocationFailureReason.FunctionError, refusedResult.FailureReason);
         var refusedCall = Assert.Single(server.FunctionCallRequests, c => c.Request.RequestId == refused.RequestId);
@@ -86,7 +86,7 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         AllocationResult unavailableResult;
         try
         {
-            unavailableResult = await server.WaitForResultAsync(unavailable.AllocationId, ScenarioExtensions.Patience);
+            unavailableResult = await scenario.WaitForResultAsync(unavailable);
         }
         finally
         {
@@ -118,7 +118,7 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         var fe = scenario.AddSmallFunctionExecutor(TestFunctions.TailCall, application: "tail");
         var allocation = scenario.AddAllocation(fe, "{\"payload\":\"tail argument\",\"function\":\"next\"}");
 
-        var result = await scenario.Server.WaitForResultAsync(allocation.AllocationId, ScenarioExtensions.Patience);
+        var result = await scenario.WaitForResultAsync(allocation);
         Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
         Assert.False(result.HasFailureReason);
         Assert.True(result.HasExecutionDurationMs);

@@ -16,6 +16,7 @@ public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture)
     public async Task AllocationsOfOneRequestShareRequestStateAndMissingKeysAreNotFound()
     {
         var scenario = _fixture.Scenario;
+        Assert.True(scenario.Server.Deregistrations.Count == 0, "DEBUG " + string.Join(",", scenario.Server.Deregistrations) + scenario.Executor.Output);
         var writer = scenario.AddSmallFunctionExecutor(TestFunctions.StateWriteRead, application: "state");
         var reader = scenario.AddSmallFunctionExecutor(TestFunctions.StateReadMissing, application: "state");
         var request = "req-" + Guid.NewGuid().ToString("N");
@@ -23,12 +24,12 @@ public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture)
 
         // Two allocations of the same request write then read the same key, one after the other: each reads what it wrote.
         var first = scenario.AddAllocation(writer, $"{{\"key\":\"{key}\",\"value\":\"first value\"}}", request);
-        var firstResult = await scenario.Server.WaitForResultAsync(first.AllocationId, ScenarioExtensions.Patience);
+        var firstResult = await scenario.WaitForResultAsync(first);
         Assert.Equal(AllocationOutcomeCode.Success, firstResult.OutcomeCode);
         Assert.Equal("first value", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(firstResult.Value)));
 
         var second = scenario.AddAllocation(writer, $"{{\"key\":\"{key}\",\"value\":\"second value\"}}", request);
-        var secondResult = await scenario.Server.WaitForResultAsync(second.AllocationId, ScenarioExtensions.Patience);
+        var secondResult = await scenario.WaitForResultAsync(second);
         Assert.Equal(AllocationOutcomeCode.Success, secondResult.OutcomeCode);
         Assert.Equal("second value", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(secondResult.Value)));
 
@@ -38,18 +39,18 @@ public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture)
 
         // A third allocation of the request, on another FE, finds the key; an unknown key is "not found" (status 5).
         var found = scenario.AddAllocation(reader, $"{{\"key\":\"{key}\"}}", request);
-        var foundResult = await scenario.Server.WaitForResultAsync(found.AllocationId, ScenarioExtensions.Patience);
+        var foundResult = await scenario.WaitForResultAsync(found);
         Assert.Equal(AllocationOutcomeCode.Success, foundResult.OutcomeCode);
         Assert.Equal("found:second value", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(foundResult.Value)));
 
         var missing = scenario.AddAllocation(reader, "{\"key\":\"never-written\"}", request);
-        var missingResult = await scenario.Server.WaitForResultAsync(missing.AllocationId, ScenarioExtensions.Patience);
+        var missingResult = await scenario.WaitForResultAsync(missing);
         Assert.Equal(AllocationOutcomeCode.Success, missingResult.OutcomeCode);
         Assert.Equal(TestFunctions.NotFoundValue, Encoding.UTF8.GetString(scenario.Server.Blobs.Read(missingResult.Value)));
 
         // Another request does not see this request's state.
         var otherRequest = scenario.AddAllocation(reader, $"{{\"key\":\"{key}\"}}");
-        var otherResult = await scenario.Server.WaitForResultAsync(otherRequest.AllocationId, ScenarioExtensions.Patience);
+        var otherResult = await scenario.WaitForResultAsync(otherRequest);
         Assert.Equal(TestFunctions.NotFoundValue, Encoding.UTF8.GetString(scenario.Server.Blobs.Read(otherResult.Value)));
 
         foreach (var id in new[] { first.AllocationId, second.AllocationId, found.AllocationId, missing.AllocationId, otherRequest.AllocationId })
@@ -70,13 +71,13 @@ public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture)
         var withProgress = scenario.AddAllocation(progressing);
         var withoutProgress = scenario.AddAllocation(silent);
 
-        var silentResult = await scenario.Server.WaitForResultAsync(withoutProgress.AllocationId, ScenarioExtensions.Patience);
+        var silentResult = await scenario.WaitForResultAsync(withoutProgress);
         Assert.Equal(AllocationOutcomeCode.Failure, silentResult.OutcomeCode);
         Assert.Equal(AllocationFailureReason.FunctionTimeout, silentResult.FailureReason);
         Assert.InRange(silentResult.ExecutionDurationMs, timeoutMs, 6400UL);
         Assert.Equal(FunctionExecutorTerminationReason.FunctionTimeout, (await scenario.Server.WaitForTerminatedAsync(silent.Id)).TerminationReason);
 
-        var progressResult = await scenario.Server.WaitForResultAsync(withProgress.AllocationId, ScenarioExtensions.Patience);
+        var progressResult = await scenario.WaitForResultAsync(withProgress);
         Assert.Equal(AllocationOutcomeCode.Success, progressResult.OutcomeCode);
         Assert.True(progressResult.ExecutionDurationMs >= 6400, $"duration {progressResult.ExecutionDurationMs} ms");
         Assert.Equal(Encoding.UTF8.GetBytes("\"hello\""), scenario.Server.Blobs.Read(progressResult.Value));

@@ -56,7 +56,7 @@ public sealed class S3AllocationTests
         var echoAllocation = server.AddAllocation(server.NewAllocation(echo, [arg], requestId: request));
         var bigAllocation = server.AddAllocation(server.NewAllocation(big, requestId: "req-" + Guid.NewGuid().ToString("N")));
 
-        var echoResult = await server.WaitForResultAsync(echoAllocation.AllocationId, ScenarioExtensions.Patience);
+        var echoResult = await scenario.WaitForResultAsync(echoAllocation);
         scenario.AssertSuccess(echoResult, echo.Id);
         Assert.Equal($"s3://{Bucket}/ns/echo/{request}.{echoAllocation.AllocationId}.blob-1.output", echoResult.Value.Uri);
         Assert.Equal((ulong)input.Length, echoResult.Value.Size);
@@ -64,7 +64,7 @@ public sealed class S3AllocationTests
         Assert.Equal(input, echoed);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(echoed)), echoResult.Value.Sha256Hash);
 
-        var bigResult = await server.WaitForResultAsync(bigAllocation.AllocationId, ScenarioExtensions.Patience);
+        var bigResult = await scenario.WaitForResultAsync(bigAllocation);
         scenario.AssertSuccess(bigResult, big.Id);
         var expected = new byte[5000];
         TestFunctions.FillPattern(TestFunctions.PatternSeed(bigAllocation.AllocationId), 0, expected);

@@ -26,16 +26,13 @@ public sealed class OrphanReapingTests
         }
 
         var pids = fes.Select(fe => Assert.Single(FunctionExecutorProcessTable.Find(fe.Id))).ToList();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         ExecutorProcess? restarted = null;
         try
         {
             scenario.Executor.Kill();
             Assert.All(pids, pid => Assert.True(FunctionExecutorProcessTable.IsAlive(pid), $"FE {pid} died with the executor; nothing to reap"));
 
-            Console.WriteLine($"TIMING killed {clock.Elapsed}");
             restarted = await ExecutorProcess.StartAsync(server.Address, scenario.Executor.CachePath);
-            Console.WriteLine($"TIMING restarted {clock.Elapsed}");
 
             // Reaping happens before the executor reports ready.
             Assert.All(pids, pid => Assert.False(FunctionExecutorProcessTable.IsAlive(pid), $"orphan FE {pid} survived the restart"));
@@ -48,7 +45,6 @@ public sealed class OrphanReapingTests
             if (restarted is not null)
             {
                 await restarted.DisposeAsync();
-                Console.WriteLine($"TIMING disposed {clock.Elapsed}");
             }
 
             FunctionExecutorProcessTable.KillLeftoversOf(scenario.ExecutorId);

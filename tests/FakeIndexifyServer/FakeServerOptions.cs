@@ -6,6 +6,12 @@ namespace FakeIndexifyServer;
 public sealed class FakeServerOptions
 {
     /// <summary>Port to bind on 127.0.0.1; 0 picks a free one.</summary>
+    /// <summary>Serve TLS with this certificate (with private key) instead of plaintext h2c.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
+
+    /// <summary>With <see cref="TlsCertificate"/>: require client certificates issued by this authority (mTLS).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificateAuthority { get; init; }
+
     public int Port { get; init; }
 
     /// <summary>Deadline after the last valid report before the executor is deregistered. The real server uses 30 s.</summary>

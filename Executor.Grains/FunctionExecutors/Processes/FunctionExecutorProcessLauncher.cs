@@ -87,7 +87,7 @@ public sealed class FunctionExecutorProcessLauncher : IFunctionExecutorProcessLa
                 PortProbe.Outcome outcome;
                 try
                 {
-                    outcome = await PortProbe.WaitAsync(port, process.ExitObserved, options.StartupTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+                    outcome = await PortProbe.WaitAsync(port, process.ProcessId, _setsid.Value is not null, process.ExitObserved, options.StartupTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -117,9 +117,16 @@ public sealed class FunctionExecutorProcessLauncher : IFunctionExecutorProcessLa
                         feId, lastExit, log.Path, attempt);
                 }
 
-                // Exited before listening: most likely the port was taken meanwhile, or the FE failed to start at all.
-                // A fresh port costs little, so retry either way.
-                ProcessLog.ExitedBeforeListening(_logger, feId, process.ProcessId, lastExit.Describe(), port, attempt, attempts, log.Path);
+                // Exited before listening, or the port belongs to someone else: most likely the port was taken meanwhile, or
+                // the FE failed to start at all. A fresh port costs little, so retry either way.
+                if (outcome == PortProbe.Outcome.PortTaken)
+                {
+                    ProcessLog.PortTaken(_logger, feId, process.ProcessId, port, attempt, attempts);
+                }
+                else
+                {
+                    ProcessLog.ExitedBeforeListening(_logger, feId, process.ProcessId, lastExit.Describe(), port, attempt, attempts, log.Path);
+                }
             }
 
             throw new FunctionExecutorLaunchException(

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace Executor.FunctionExecutors.Processes;
 
-/// <summary>Waits until a loopback port accepts TCP connections, the process exits, or time runs out.</summary>
+/// <summary>Waits until the process listens on a loopback port, the process exits, another process turns out to hold the port, or time runs out.</summary>
 internal static class PortProbe
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(10);
@@ -15,9 +15,12 @@ internal static class PortProbe
         Listening,
         Exited,
         TimedOut,
+
+        /// <summary>The port answers, but the listener is another process's (the FE will fail to bind it).</summary>
+        PortTaken,
     }
 
-    public static async Task<Outcome> WaitAsync(int port, Task processExited, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
+    public static async Task<Outcome> WaitAsync(int port, int processId, bool ownsGroup, Task processExited, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var start = timeProvider.GetTimestamp();
         var delay = FirstDelay;
@@ -38,7 +41,14 @@ internal static class PortProbe
             if (await TryConnectAsync(port, Min(remaining, ConnectTimeout), timeProvider, cancellationToken).ConfigureAwait(false))
             {
                 // Someone else may hold the port (the race); an FE that died meanwhile did not open it.
-                return processExited.IsCompleted ? Outcome.Exited : Outcome.Listening;
+                if (processExited.IsCompleted)
+                {
+                    return Outcome.Exited;
+                }
+
+                return LoopbackListenerOwner.Check(port, processId, ownsGroup) == LoopbackListenerOwner.Verdict.Foreign
+                    ? Outcome.PortTaken
+                    : Outcome.Listening;
             }
 
             remaining = timeout - timeProvider.GetElapsedTime(start);

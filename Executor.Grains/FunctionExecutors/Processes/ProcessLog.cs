@@ -64,4 +64,8 @@ internal static partial class ProcessLog
     [LoggerMessage(EventId = 4115, Level = LogLevel.Information,
         Message = "pid record {PidRecordPath} of function executor {FunctionExecutorId} is from another boot; nothing to kill")]
     public static partial void OrphanFromOtherBoot(ILogger logger, string functionExecutorId, string pidRecordPath);
+
+    [LoggerMessage(EventId = 4116, Level = LogLevel.Warning,
+        Message = "port {Port} picked for function executor {FunctionExecutorId} (pid {Pid}) is held by another process; killing the FE and retrying with another port (attempt {Attempt}/{Attempts})")]
+    public static partial void PortTaken(ILogger logger, string functionExecutorId, int pid, int port, int attempt, int attempts);
 }

@@ -58,6 +58,21 @@ internal static class ScenarioExtensions
         return reader.ReadToEnd();
     }
 
+    /// <summary>The accepted result of an allocation; on timeout the failure says what the fake and the executor saw.</summary>
+    public static async Task<AllocationResult> WaitForResultAsync(this ExecutorScenario scenario, Allocation allocation)
+    {
+        try
+        {
+            return await scenario.Server.WaitForResultAsync(allocation.AllocationId, Patience);
+        }
+        catch (TimeoutException ex)
+        {
+            var failures = string.Join("\n", scenario.Server.ServerFailures.Select(f => $"{f.AllocationId}: {f.Reason} ({f.Cause})"));
+            var executorLog = scenario.Executor.Output;
+            throw new TimeoutException($"{ex.Message}\n--- server failures ---\n{failures}\n--- executor log (tail) ---\n{executorLog[Math.Max(0, executorLog.Length - 20_000)..]}", ex);
+        }
+    }
+
     /// <summary>Asserts SUCCESS; otherwise fails with the executor's and the FE's logs, which say why.</summary>
     public static void AssertSuccess(this ExecutorScenario scenario, AllocationResult result, string functionExecutorId)
     {

@@ -35,7 +35,30 @@ internal sealed class GrpcListener : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(IPAddress.Loopback, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (options.TlsCertificate is { } certificate)
+                {
+                    // The real Server is plaintext; TLS/mTLS here stands in for the ingress that terminates it.
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = certificate;
+                        if (options.ClientCertificateAuthority is { } authority)
+                        {
+                            https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+                            https.ClientCertificateValidation = (client, _, _) =>
+                            {
+                                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                                chain.ChainPolicy.CustomTrustStore.Add(authority);
+                                return chain.Build(client);
+                            };
+                        }
+                    });
+                }
+            });
         });
         builder.Logging.ClearProviders();
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

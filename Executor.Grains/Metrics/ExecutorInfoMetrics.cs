@@ -1,0 +1,51 @@
+using System.Diagnostics.Metrics;
+using Executor.Configuration;
+using Executor.Hosting;
+using Executor.Server;
+using Microsoft.Extensions.Options;
+
+namespace Executor.Metrics;
+
+/// <summary>
+/// Upstream's process-level metrics: cli_info and executor_info (info metrics: value 1, facts in labels),
+/// executor_state (one series per state, 1 for the current one) and healthy (1/0, the Server channel).
+/// </summary>
+public sealed class ExecutorInfoMetrics
+{
+    private static readonly string[] States = ["starting", "running", "shutting_down"];
+
+    public ExecutorInfoMetrics(IMeterFactory meterFactory, ExecutorIdentity identity, IOptions<ExecutorOptions> options, ExecutorReadiness readiness, ServerChannelHealth health)
+    {
+        var meter = meterFactory.Create(ExecutorMeter.Name);
+        var o = options.Value;
+        var info = new List<KeyValuePair<string, object?>>
+        {
+            new("id", identity.ExecutorId),
+            new("version", ExecutorIdentity.Version),
+            new("cache_path", o.ExpandedCachePath),
+            new("grpc_server_addr", o.ServerAddress),
+            new("config_path", o.ConfigPath ?? "None"),
+            new("hostname", identity.Hostname),
+        };
+        foreach (var (key, value) in o.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            info.Add(new($"label_{key}", value));
+        }
+
+        for (var i = 0; i < identity.AllowedFunctions.Count; i++)
+        {
+            var f = identity.AllowedFunctions[i];
+            info.Add(new($"function_allowlist_{i}", $"{f.Namespace}:{f.Application}:{f.Function}:{f.Version ?? "None"}"));
+        }
+
+        var executorInfo = info.ToArray();
+        meter.CreateObservableGauge("cli_info", () => new Measurement<int>(1, new KeyValuePair<string, object?>("package", "indexify")));
+        meter.CreateObservableGauge("executor_info", () => new Measurement<int>(1, executorInfo));
+        meter.CreateObservableGauge("executor_state", () =>
+        {
+            var current = readiness.IsStopping ? "shutting_down" : readiness.IsReady ? "running" : "starting";
+            return States.Select(s => new Measurement<int>(s == current ? 1 : 0, new KeyValuePair<string, object?>("executor_state", s)));
+        });
+        meter.CreateObservableGauge("healthy", () => health.IsHealthy ? 1 : 0);
+    }
+}
