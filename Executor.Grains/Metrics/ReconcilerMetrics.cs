@@ -15,6 +15,8 @@ public sealed class ReconcilerMetrics
         StateReconciliationErrors = meter.CreateCounter<long>("state_reconciliation_errors");
         StateReconciliationLatency = meter.CreateHistogram("state_reconciliation_latency_seconds", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
         RejectedAllocations = meter.CreateCounter<long>("desired_state_dropped_allocations");
+        StateReconciliationErrors.Add(0);
+        RejectedAllocations.Add(0);
         meter.CreateObservableGauge("last_desired_state_allocations", () => Interlocked.Read(ref _lastAllocations));
         meter.CreateObservableGauge("last_desired_state_function_executors", () => Interlocked.Read(ref _lastFunctionExecutors));
     }

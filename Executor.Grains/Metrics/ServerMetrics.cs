@@ -23,6 +23,18 @@ public sealed class ServerMetrics
         CallFunctionRpcLatency = meter.CreateHistogram("call_function_rpc_latency_seconds", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
         FunctionCallMessageSize = meter.CreateHistogram("function_call_message_size_mb", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.SizeMegabytes });
         ChannelCreations = meter.CreateCounter<long>("grpc_server_channel_creations");
+        ChannelCreationRetries = meter.CreateCounter<long>("grpc_server_channel_creation_retries");
+        ChannelCreationLatency = meter.CreateHistogram("grpc_server_channel_creation_latency_seconds", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
+
+        // Kept for dashboards built on upstream, where these never move either (its event push is dead code).
+        meter.CreateCounter<long>("executor_events_pushed").Add(0);
+        meter.CreateCounter<long>("executor_event_push_errors").Add(0);
+
+        // Upstream exports every counter from the start at 0; OpenTelemetry only exports measured series.
+        foreach (var counter in new[] { StateReportRpcErrors, StateReportMessagesOverSizeLimit, StateReportMessageFragmentations, InvalidResultsQuarantined, DesiredStateStreamErrors, DesiredStateRejectedPieces, CallFunctionRpcs, CallFunctionRpcErrors, ChannelCreationRetries })
+        {
+            counter.Add(0);
+        }
     }
 
     public Counter<long> StateReportRpcs { get; }
@@ -40,4 +52,6 @@ public sealed class ServerMetrics
     public Histogram<double> CallFunctionRpcLatency { get; }
     public Histogram<double> FunctionCallMessageSize { get; }
     public Counter<long> ChannelCreations { get; }
+    public Counter<long> ChannelCreationRetries { get; }
+    public Histogram<double> ChannelCreationLatency { get; }
 }

@@ -170,8 +170,10 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         {
             if (!desiredExecutorIds.Contains(id) && _shuttingDown.Add(id))
             {
+                // Not awaited: stopping a process takes time and must not hold up the rest of this snapshot.
+                // The FE grain confirms with a Removed update when it is gone.
                 LogShuttingDownExecutor(_logger, id);
-                calls.Add(GrainFactory.GetGrain<IFunctionExecutorGrain>(id).ShutdownAsync());
+                _ = ShutdownFunctionExecutorAsync(id);
             }
         }
 
@@ -378,6 +380,18 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
 
         TriggerReport();
         return Task.CompletedTask;
+    }
+
+    private async Task ShutdownFunctionExecutorAsync(string id)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IFunctionExecutorGrain>(id).ShutdownAsync();
+        }
+        catch (Exception ex)
+        {
+            LogShutdownCallFailed(_logger, ex, id);
+        }
     }
 
     private void RemoveWatch(FunctionCallWatch watch, string feId)
@@ -647,6 +661,9 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
 
     [LoggerMessage(9, LogLevel.Warning, "final STOPPED report failed")]
     private static partial void LogStoppedReportFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Error, "shutting down function executor {FunctionExecutorId} failed")]
+    private static partial void LogShutdownCallFailed(ILogger logger, Exception exception, string functionExecutorId);
 
     [LoggerMessage(10, LogLevel.Warning, "executor drained: no new function executors or allocations will be started")]
     private static partial void LogDrained(ILogger logger);

@@ -52,9 +52,11 @@ public sealed partial class ServerChannelProvider : IDisposable
             {
                 if (_channel is null)
                 {
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
                     _channel = Create();
                     Creations++;
                     _metrics?.ChannelCreations.Add(1);
+                    _metrics?.ChannelCreationLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 }
 
                 return _channel;

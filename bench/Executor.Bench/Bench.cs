@@ -36,7 +36,9 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
         Add("resources", "idle CPU", idleCpu / idleFor.TotalSeconds * 100, "% of a core");
         var anon = ProcFs.StatusBytes(world.Executor.Pid, "RssAnon:") / 1048576.0;
         var file = ProcFs.StatusBytes(world.Executor.Pid, "RssFile:") / 1048576.0;
-        Add("resources", "  of which anonymous (GC heap, JIT code, native) / file-backed (mapped DLLs)", anon, "MiB", note: $"file-backed {file:0.0} MiB");
+        var shmem = ProcFs.StatusBytes(world.Executor.Pid, "RssShmem:") / 1048576.0;
+        details["idle_rss_split_mib"] = new { anon, file, shmem };
+        Add("resources", "  of which anonymous (GC heap, native, stacks)", anon, "MiB", note: $"file-backed (mapped DLLs) {file:0.0} MiB; shmem (W^X double-mapped JIT code) {shmem:0.0} MiB");
 
         await FakeOverheadAsync(world);
         var feOwn = await FeDirectAsync();

@@ -74,7 +74,7 @@ var doc = new
     details,
     failure,
 };
-var json = JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+var json = JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
 
 Console.WriteLine();
 Console.WriteLine(Table(figures));
@@ -180,11 +180,13 @@ namespace Executor.Bench
                 ("DOTNET_gcConcurrent=1", Executable, new() { ["DOTNET_gcConcurrent"] = "1" }),
                 ("DOTNET_GCgen0size=0x200000 (2 MiB)", Executable, new() { ["DOTNET_GCgen0size"] = "0x200000" }),
                 ("DOTNET_GCHeapHardLimit=0x6000000 (96 MiB)", Executable, new() { ["DOTNET_GCHeapHardLimit"] = "0x6000000" }),
+                ("DOTNET_EnableWriteXorExecute=0", Executable, new() { ["DOTNET_EnableWriteXorExecute"] = "0" }),
                 ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0", Executable, new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
                 ("TieredPGO=0 + GCgen0size 2 MiB", Executable, new() { ["DOTNET_TieredPGO"] = "0", ["DOTNET_GCgen0size"] = "0x200000" }),
                 ("self-contained ReadyToRun publish", r2r, []),
                 ("ReadyToRun publish + TieredPGO=0", r2r, new() { ["DOTNET_TieredPGO"] = "0" }),
                 ("ReadyToRun publish + TieredPGO=0 + GCgen0size 2 MiB", r2r, new() { ["DOTNET_TieredPGO"] = "0", ["DOTNET_GCgen0size"] = "0x200000" }),
+                ("ReadyToRun publish + TieredPGO=0 + W^X off + spin 0", r2r, new() { ["DOTNET_TieredPGO"] = "0", ["DOTNET_EnableWriteXorExecute"] = "0", ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
             ];
         }
     }

@@ -16,7 +16,6 @@ public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture)
     public async Task AllocationsOfOneRequestShareRequestStateAndMissingKeysAreNotFound()
     {
         var scenario = _fixture.Scenario;
-        Assert.True(scenario.Server.Deregistrations.Count == 0, "DEBUG " + string.Join(",", scenario.Server.Deregistrations) + scenario.Executor.Output);
         var writer = scenario.AddSmallFunctionExecutor(TestFunctions.StateWriteRead, application: "state");
         var reader = scenario.AddSmallFunctionExecutor(TestFunctions.StateReadMissing, application: "state");
         var request = "req-" + Guid.NewGuid().ToString("N");

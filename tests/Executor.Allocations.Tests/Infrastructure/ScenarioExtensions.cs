@@ -97,12 +97,14 @@ internal static class ScenarioExtensions
 
     /// <summary>
     /// Like <see cref="ExecutorScenario.AddFunctionExecutor"/>, but asking for little CPU, memory and disk, so that
-    /// the several FEs of a shared scenario always fit the host (the executor refuses FEs beyond its capacity).
+    /// the several FEs of a shared scenario always fit the host (the executor refuses FEs beyond its capacity), and
+    /// with a code file of its own.
     /// </summary>
     public static FunctionExecutorDescription AddSmallFunctionExecutor(this ExecutorScenario scenario, string function, uint maxConcurrency = 1, uint allocationTimeoutMs = 300_000, string application = "app")
     {
         var server = scenario.Server;
-        var code = server.Blobs.Put($"ns/{application}/code/1.zip", Encoding.UTF8.GetBytes("PK-test-code-1"), PayloadEncodings.Zip);
+        // One code file per FE: rewriting a shared one while the executor downloads it for another FE fails that FE's start.
+        var code = server.Blobs.Put($"ns/{application}/code/{Guid.NewGuid():N}.zip", Encoding.UTF8.GetBytes("PK-test-code-1"), PayloadEncodings.Zip);
         var description = server.NewFunctionExecutor("ns", application, function, "1", maxConcurrency: maxConcurrency, cpuMsPerSec: 100, memoryMib: 64, diskMib: 64, allocationTimeoutMs: allocationTimeoutMs, codePayload: code);
         return server.AddFunctionExecutor(scenario.ExecutorId, description);
     }
