@@ -506,7 +506,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         }
         catch (Exception ex)
         {
-            LogStoppedReportFailed(_logger, ex);
+            LogStoppedReportFailed(_logger, ex.Message);
         }
     }
 
@@ -659,8 +659,8 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
     [LoggerMessage(8, LogLevel.Information, "reported STOPPED with {Delivered} results ({Undelivered} undelivered)")]
     private static partial void LogStoppedReported(ILogger logger, int delivered, int undelivered);
 
-    [LoggerMessage(9, LogLevel.Warning, "final STOPPED report failed")]
-    private static partial void LogStoppedReportFailed(ILogger logger, Exception exception);
+    [LoggerMessage(9, LogLevel.Warning, "final STOPPED report failed: {Reason}")]
+    private static partial void LogStoppedReportFailed(ILogger logger, string reason);
 
     [LoggerMessage(11, LogLevel.Error, "shutting down function executor {FunctionExecutorId} failed")]
     private static partial void LogShutdownCallFailed(ILogger logger, Exception exception, string functionExecutorId);

@@ -42,6 +42,36 @@ public sealed class ExecutorProcess : IAsyncDisposable
 
     public static async Task<ExecutorProcess> StartAsync(string serverAddress, string cachePath, IEnumerable<string>? extraArguments = null, IReadOnlyDictionary<string, string>? environment = null, bool waitForStartup = true)
     {
+        // Free ports are only free until someone binds them (other test processes run on this host too): a start
+        // that dies of "address already in use" is retried on new ports.
+        const int attempts = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            var executor = await StartOnceAsync(serverAddress, cachePath, extraArguments, environment);
+            if (!waitForStartup)
+            {
+                return executor;
+            }
+
+            try
+            {
+                await executor.WaitForStartupAsync();
+                return executor;
+            }
+            catch (Exception) when (attempt < attempts && executor.HasExited && executor.Output.Contains("AddressInUseException", StringComparison.Ordinal))
+            {
+                await executor.DisposeAsync();
+            }
+            catch
+            {
+                await executor.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    private static Task<ExecutorProcess> StartOnceAsync(string serverAddress, string cachePath, IEnumerable<string>? extraArguments, IReadOnlyDictionary<string, string>? environment)
+    {
         var monitoringPort = FreePort.Get();
         var startInfo = new ProcessStartInfo(RepositoryPaths.ExecutorExecutable)
         {
@@ -82,23 +112,18 @@ public sealed class ExecutorProcess : IAsyncDisposable
         }
 
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("executor did not start");
-        var executor = new ExecutorProcess(process, monitoringPort, cachePath);
-        if (waitForStartup)
-        {
-            await executor.WaitForStartupAsync();
-        }
-
-        return executor;
+        return Task.FromResult(new ExecutorProcess(process, monitoringPort, cachePath));
     }
 
     public async Task WaitForStartupAsync(TimeSpan? timeout = null)
     {
+        // An exit ends the wait at once (an exception thrown inside the probe would only be retried until the deadline).
         await Eventually.TrueAsync(
             async () =>
             {
                 if (_process.HasExited)
                 {
-                    throw new InvalidOperationException($"executor exited with {_process.ExitCode}:\n{Output}");
+                    return true;
                 }
 
                 try
@@ -113,6 +138,11 @@ public sealed class ExecutorProcess : IAsyncDisposable
             },
             timeout ?? TimeSpan.FromSeconds(60),
             "executor /monitoring/startup answers 200");
+        if (_process.HasExited)
+        {
+            await _process.WaitForExitAsync(); // drains the redirected output, so Output is complete
+            throw new InvalidOperationException($"executor exited with {_process.ExitCode}:\n{Output}");
+        }
     }
 
     public async Task<(int Status, string ContentType, string Body)> GetAsync(string path, string? accept = null)
