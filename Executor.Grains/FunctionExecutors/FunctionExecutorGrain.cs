@@ -15,9 +15,8 @@ namespace Executor.FunctionExecutors;
 
 /// <summary>
 /// One Function Executor: books its host resources (GPUs included), starts its worker process (code from the cache,
-/// get_info, initialize), admits and
-/// runs allocations (FIFO, at most max_concurrency at a time), checks health on a grain timer, watches the
-/// process exit, and terminates it with an exact reason. Everything it learns goes to the ExecutorGrain as
+/// get_info, initialize), admits and runs allocations (FIFO, at most max_concurrency at a time), checks health on a
+/// grain timer, watches the process exit, and terminates it with an exact reason. Everything it learns goes to the ExecutorGrain as
 /// one-way updates (state + results), never waiting on it.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]

@@ -39,13 +39,13 @@ public sealed class ExecutorInfoMetrics
         }
 
         var executorInfo = info.ToArray();
-        meter.CreateObservableGauge("cli_info", () => new Measurement<int>(1, new KeyValuePair<string, object?>("package", "indexify")));
-        meter.CreateObservableGauge("executor_info", () => new Measurement<int>(1, executorInfo));
+        meter.CreateObservableGauge("cli_info", () => new Measurement<int>(1, new KeyValuePair<string, object?>("package", "indexify")), unit: null, description: "Executor program information");
+        meter.CreateObservableGauge("executor_info", () => new Measurement<int>(1, executorInfo), unit: null, description: "Executor identity and settings");
         meter.CreateObservableGauge("executor_state", () =>
         {
             var current = readiness.IsStopping ? "shutting_down" : readiness.IsReady ? "running" : "starting";
             return States.Select(s => new Measurement<int>(s == current ? 1 : 0, new KeyValuePair<string, object?>("executor_state", s)));
-        });
-        meter.CreateObservableGauge("healthy", () => health.IsHealthy ? 1 : 0);
+        }, unit: null, description: "Executor lifecycle state");
+        meter.CreateObservableGauge("healthy", () => health.IsHealthy ? 1 : 0, unit: null, description: "1 when the last state report succeeded, else 0");
     }
 }

@@ -11,14 +11,14 @@ public sealed class ReconcilerMetrics
     public ReconcilerMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(ExecutorMeter.Name);
-        StateReconciliations = meter.CreateCounter<long>("state_reconciliations");
-        StateReconciliationErrors = meter.CreateCounter<long>("state_reconciliation_errors");
-        StateReconciliationLatency = meter.CreateHistogram("state_reconciliation_latency_seconds", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
-        RejectedAllocations = meter.CreateCounter<long>("desired_state_dropped_allocations");
+        StateReconciliations = meter.CreateCounter<long>("state_reconciliations", unit: null, description: "Desired states reconciled");
+        StateReconciliationErrors = meter.CreateCounter<long>("state_reconciliation_errors", unit: null, description: "Desired states whose reconciliation failed");
+        StateReconciliationLatency = meter.CreateHistogram("state_reconciliation_latency_seconds", unit: null, description: "Time to reconcile one desired state", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
+        RejectedAllocations = meter.CreateCounter<long>("desired_state_dropped_allocations", unit: null, description: "Allocations dropped because their FE is not in the desired state");
         StateReconciliationErrors.Add(0);
         RejectedAllocations.Add(0);
-        meter.CreateObservableGauge("last_desired_state_allocations", () => Interlocked.Read(ref _lastAllocations));
-        meter.CreateObservableGauge("last_desired_state_function_executors", () => Interlocked.Read(ref _lastFunctionExecutors));
+        meter.CreateObservableGauge("last_desired_state_allocations", () => Interlocked.Read(ref _lastAllocations), unit: null, description: "Allocations in the last desired state");
+        meter.CreateObservableGauge("last_desired_state_function_executors", () => Interlocked.Read(ref _lastFunctionExecutors), unit: null, description: "Function executors in the last desired state");
     }
 
     public Counter<long> StateReconciliations { get; }

@@ -8,27 +8,27 @@ public sealed class ServerMetrics
     public ServerMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(ExecutorMeter.Name);
-        StateReportRpcs = meter.CreateCounter<long>("state_report_rpcs");
-        StateReportRpcErrors = meter.CreateCounter<long>("state_report_rpc_errors");
-        StateReportMessagesOverSizeLimit = meter.CreateCounter<long>("state_report_messages_over_size_limit");
-        StateReportMessageFragmentations = meter.CreateCounter<long>("state_report_message_fragmentations");
-        StateReportRpcLatency = meter.CreateHistogram("state_report_rpc_latency_seconds", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
-        StateReportMessageSize = meter.CreateHistogram("state_report_message_size_mb", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.SizeMegabytes });
-        InvalidResultsQuarantined = meter.CreateCounter<long>("state_report_invalid_results");
-        DesiredStateStreams = meter.CreateCounter<long>("desired_state_streams");
-        DesiredStateStreamErrors = meter.CreateCounter<long>("desired_state_stream_errors");
-        DesiredStateRejectedPieces = meter.CreateCounter<long>("desired_state_rejected_pieces");
-        CallFunctionRpcs = meter.CreateCounter<long>("call_function_rpcs");
-        CallFunctionRpcErrors = meter.CreateCounter<long>("call_function_rpc_errors");
-        CallFunctionRpcLatency = meter.CreateHistogram("call_function_rpc_latency_seconds", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
-        FunctionCallMessageSize = meter.CreateHistogram("function_call_message_size_mb", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.SizeMegabytes });
-        ChannelCreations = meter.CreateCounter<long>("grpc_server_channel_creations");
-        ChannelCreationRetries = meter.CreateCounter<long>("grpc_server_channel_creation_retries");
-        ChannelCreationLatency = meter.CreateHistogram("grpc_server_channel_creation_latency_seconds", unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
+        StateReportRpcs = meter.CreateCounter<long>("state_report_rpcs", unit: null, description: "Number of report_executor_state RPCs sent");
+        StateReportRpcErrors = meter.CreateCounter<long>("state_report_rpc_errors", unit: null, description: "Number of report_executor_state RPCs that failed");
+        StateReportMessagesOverSizeLimit = meter.CreateCounter<long>("state_report_messages_over_size_limit", unit: null, description: "Reports sent although a single result made them exceed the size limit");
+        StateReportMessageFragmentations = meter.CreateCounter<long>("state_report_message_fragmentations", unit: null, description: "Reports that left results for a later report to stay under the size limit");
+        StateReportRpcLatency = meter.CreateHistogram("state_report_rpc_latency_seconds", unit: null, description: "Latency of report_executor_state RPCs", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
+        StateReportMessageSize = meter.CreateHistogram("state_report_message_size_mb", unit: null, description: "Size of report messages in MiB", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.SizeMegabytes });
+        InvalidResultsQuarantined = meter.CreateCounter<long>("state_report_invalid_results", unit: null, description: "Malformed allocation results replaced by INTERNAL_ERROR failures before sending");
+        DesiredStateStreams = meter.CreateCounter<long>("desired_state_streams", unit: null, description: "Desired state streams opened");
+        DesiredStateStreamErrors = meter.CreateCounter<long>("desired_state_stream_errors", unit: null, description: "Desired state streams that failed");
+        DesiredStateRejectedPieces = meter.CreateCounter<long>("desired_state_rejected_pieces", unit: null, description: "Invalid pieces (FEs, allocations, call results) dropped from desired states");
+        CallFunctionRpcs = meter.CreateCounter<long>("call_function_rpcs", unit: null, description: "call_function RPCs sent");
+        CallFunctionRpcErrors = meter.CreateCounter<long>("call_function_rpc_errors", unit: null, description: "call_function RPCs that failed");
+        CallFunctionRpcLatency = meter.CreateHistogram("call_function_rpc_latency_seconds", unit: null, description: "Latency of call_function RPCs", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
+        FunctionCallMessageSize = meter.CreateHistogram("function_call_message_size_mb", unit: null, description: "Size of call_function messages in MiB", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.SizeMegabytes });
+        ChannelCreations = meter.CreateCounter<long>("grpc_server_channel_creations", unit: null, description: "Channels created to the Server");
+        ChannelCreationRetries = meter.CreateCounter<long>("grpc_server_channel_creation_retries", unit: null, description: "Retries while creating a channel to the Server");
+        ChannelCreationLatency = meter.CreateHistogram("grpc_server_channel_creation_latency_seconds", unit: null, description: "Time to create a channel to the Server", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
 
         // Kept for dashboards built on upstream, where these never move either (its event push is dead code).
-        meter.CreateCounter<long>("executor_events_pushed").Add(0);
-        meter.CreateCounter<long>("executor_event_push_errors").Add(0);
+        meter.CreateCounter<long>("executor_events_pushed", unit: null, description: "Executor events pushed (kept for compatibility, never moves)").Add(0);
+        meter.CreateCounter<long>("executor_event_push_errors", unit: null, description: "Executor event push errors (kept for compatibility, never moves)").Add(0);
 
         // Upstream exports every counter from the start at 0; OpenTelemetry only exports measured series.
         foreach (var counter in new[] { StateReportRpcErrors, StateReportMessagesOverSizeLimit, StateReportMessageFragmentations, InvalidResultsQuarantined, DesiredStateStreamErrors, DesiredStateRejectedPieces, CallFunctionRpcs, CallFunctionRpcErrors, ChannelCreationRetries })

@@ -537,12 +537,14 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
     {
         try
         {
+            bool succeeded;
             do
             {
                 _reportRequested = false;
-                await ReportOnceAsync();
+                succeeded = await ReportOnceAsync();
             }
-            while (_reportRequested && _status is not (ExecutorStatus.Stopped or ExecutorStatus.StartingUp));
+            // After a failure the timer (with its backoff) or the next event retries, never a tight loop.
+            while (succeeded && _reportRequested && _status is not (ExecutorStatus.Stopped or ExecutorStatus.StartingUp));
         }
         finally
         {
@@ -550,8 +552,9 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         }
     }
 
-    private async Task ReportOnceAsync()
+    private async Task<bool> ReportOnceAsync()
     {
+        var succeeded = false;
         var report = BuildReport(holdBackTerminations: true);
         var previousInterval = _reportInterval;
         try
@@ -578,6 +581,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             }
 
             _signals.ReportAccepted();
+            succeeded = true;
         }
         catch (Exception ex)
         {
@@ -591,6 +595,8 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         {
             _reportTimer.Change(_reportInterval, _reportInterval);
         }
+
+        return succeeded;
     }
 
     private ExecutorReport BuildReport(bool holdBackTerminations)

@@ -161,7 +161,7 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
         details["fe_push_to_running_ms"] = plain;
         var overhead = p.P50 - feOwn.Start.SpawnToInitializedMs;
         Add("FE startup", "FE pushed → RUNNING in a report (echo), median", p.P50, "ms", bar: "590 (FE's own 520)");
-        Add("FE startup", "  minus the FE's own spawn → initialized (direct)", overhead, "ms", "≤ 20", note: "executor overhead: port probe backoff, code fetch, grain hops, report", met: overhead <= 20);
+        Add("FE startup", "  minus the FE's own spawn → initialized (direct)", overhead, "ms", "≤ 20", note: "executor overhead: port probe backoff, code fetch, grain hops, report; direct and executor FE starts are minutes apart, so under load this difference is noise (negative = unknown)", met: overhead < 0 ? null : overhead <= 20);
         if (slow.Count > 0)
         {
             var s = Summary.Of(slow);
