@@ -33,7 +33,7 @@ public sealed partial class ConcurrencyAndBlobTests(ConcurrencyAndBlobTests.Fixt
         foreach (var allocation in allocations)
         {
             var result = await scenario.WaitForResultAsync(allocation);
-            Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
+            scenario.AssertSuccess(result, fe.Id);
             Assert.False(result.HasFailureReason);
             Assert.True(result.HasExecutionDurationMs);
             Assert.True(result.ExecutionDurationMs >= SleepMs, $"duration {result.ExecutionDurationMs} ms is shorter than the function's sleep");
@@ -81,7 +81,7 @@ public sealed partial class ConcurrencyAndBlobTests(ConcurrencyAndBlobTests.Fixt
         var echoAllocation = scenario.AddAllocation(echo, input);
 
         var bigResult = await scenario.WaitForResultAsync(bigAllocation);
-        Assert.Equal(AllocationOutcomeCode.Success, bigResult.OutcomeCode);
+        scenario.AssertSuccess(bigResult, big.Id);
         Assert.Equal(5000UL, bigResult.Value.Size);
         Assert.Equal(DataPayloadEncoding.Raw, bigResult.Value.Encoding);
         var expected = new byte[5000];
@@ -92,7 +92,7 @@ public sealed partial class ConcurrencyAndBlobTests(ConcurrencyAndBlobTests.Fixt
         Assert.Equal(5000, new FileInfo(new Uri(bigResult.Value.Uri).LocalPath).Length);
 
         var echoResult = await scenario.WaitForResultAsync(echoAllocation);
-        Assert.Equal(AllocationOutcomeCode.Success, echoResult.OutcomeCode);
+        scenario.AssertSuccess(echoResult, echo.Id);
         Assert.Equal(Encoding.UTF8.GetBytes(input), scenario.Server.Blobs.Read(echoResult.Value));
 
         scenario.Server.AssertReportedOnce(bigAllocation.AllocationId);

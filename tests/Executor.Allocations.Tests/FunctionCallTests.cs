@@ -51,7 +51,7 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         server.CompleteFunctionCall(parent.Function.Namespace, parent.Function.ApplicationName, parent.RequestId, childId, FunctionCallOutcome.Success(childValue));
 
         var result = await scenario.WaitForResultAsync(parent);
-        Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
+        scenario.AssertSuccess(result, fe.Id);
         Assert.Equal(TestFunctions.CallAndWaitPrefix + "child value", Encoding.UTF8.GetString(server.Blobs.Read(result.Value)));
         server.AssertReportedOnce(parent.AllocationId);
         Assert.Single(server.FunctionCallRequests, c => c.Request.RequestId == parent.RequestId);
@@ -119,7 +119,7 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         var allocation = scenario.AddAllocation(fe, "{\"payload\":\"tail argument\",\"function\":\"next\"}");
 
         var result = await scenario.WaitForResultAsync(allocation);
-        Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
+        scenario.AssertSuccess(result, fe.Id);
         Assert.False(result.HasFailureReason);
         Assert.True(result.HasExecutionDurationMs);
         Assert.Equal(AllocationResult.ReturnValueOneofCase.Updates, result.ReturnValueCase);

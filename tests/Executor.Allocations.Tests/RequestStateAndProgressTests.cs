@@ -24,12 +24,12 @@ public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture)
         // Two allocations of the same request write then read the same key, one after the other: each reads what it wrote.
         var first = scenario.AddAllocation(writer, $"{{\"key\":\"{key}\",\"value\":\"first value\"}}", request);
         var firstResult = await scenario.WaitForResultAsync(first);
-        Assert.Equal(AllocationOutcomeCode.Success, firstResult.OutcomeCode);
+        scenario.AssertSuccess(firstResult, writer.Id);
         Assert.Equal("first value", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(firstResult.Value)));
 
         var second = scenario.AddAllocation(writer, $"{{\"key\":\"{key}\",\"value\":\"second value\"}}", request);
         var secondResult = await scenario.WaitForResultAsync(second);
-        Assert.Equal(AllocationOutcomeCode.Success, secondResult.OutcomeCode);
+        scenario.AssertSuccess(secondResult, writer.Id);
         Assert.Equal("second value", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(secondResult.Value)));
 
         // The value lives under <prefix>/state/<percent-encoded key> ('/' and non-ASCII encoded), as upstream.
@@ -39,12 +39,12 @@ public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture)
         // A third allocation of the request, on another FE, finds the key; an unknown key is "not found" (status 5).
         var found = scenario.AddAllocation(reader, $"{{\"key\":\"{key}\"}}", request);
         var foundResult = await scenario.WaitForResultAsync(found);
-        Assert.Equal(AllocationOutcomeCode.Success, foundResult.OutcomeCode);
+        scenario.AssertSuccess(foundResult, reader.Id);
         Assert.Equal("found:second value", Encoding.UTF8.GetString(scenario.Server.Blobs.Read(foundResult.Value)));
 
         var missing = scenario.AddAllocation(reader, "{\"key\":\"never-written\"}", request);
         var missingResult = await scenario.WaitForResultAsync(missing);
-        Assert.Equal(AllocationOutcomeCode.Success, missingResult.OutcomeCode);
+        scenario.AssertSuccess(missingResult, reader.Id);
         Assert.Equal(TestFunctions.NotFoundValue, Encoding.UTF8.GetString(scenario.Server.Blobs.Read(missingResult.Value)));
 
         // Another request does not see this request's state.
@@ -77,7 +77,7 @@ public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture)
         Assert.Equal(FunctionExecutorTerminationReason.FunctionTimeout, (await scenario.Server.WaitForTerminatedAsync(silent.Id)).TerminationReason);
 
         var progressResult = await scenario.WaitForResultAsync(withProgress);
-        Assert.Equal(AllocationOutcomeCode.Success, progressResult.OutcomeCode);
+        scenario.AssertSuccess(progressResult, progressing.Id);
         Assert.True(progressResult.ExecutionDurationMs >= 6400, $"duration {progressResult.ExecutionDurationMs} ms");
         Assert.Equal(Encoding.UTF8.GetBytes("\"hello\""), scenario.Server.Blobs.Read(progressResult.Value));
         Assert.DoesNotContain(scenario.Server.Reports.SelectMany(r => r.FunctionExecutorStates), f => f.Description?.Id == progressing.Id && f.Status == FunctionExecutorStatus.Terminated);

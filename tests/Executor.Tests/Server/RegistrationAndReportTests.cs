@@ -72,4 +72,21 @@ public sealed class RegistrationAndReportTests
         var report = await server.WaitForReportAsync(r => r.FunctionExecutorStates.Any(s => s.Description.Id == fe.Id), TimeSpan.FromSeconds(30), afterSequence: before);
         Assert.True(report.ReceivedAt - added < TimeSpan.FromSeconds(30), "the FE showed up through an event-driven report, not the 60 s timer");
     }
+
+    [Fact]
+    public async Task TwoExecutorsOnOneHostRegisterSeparatelyAndBothRunWork()
+    {
+        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var second = await ExecutorProcess.StartAsync(scenario.Server.Address, System.IO.Path.Combine(scenario.Root, "cache-2"));
+        var other = await scenario.Server.WaitForAsync(s => s.Executors.FirstOrDefault(e => e.IsRegistered && e.ExecutorId != scenario.ExecutorId), TimeSpan.FromSeconds(60), "second executor registered");
+
+        var fe1 = scenario.AddFunctionExecutor(TestFunctions.Echo, application: "first");
+        var code = scenario.Server.Blobs.Put("ns/second/code/1.zip", "PK-second"u8, "application/zip");
+        var fe2 = scenario.Server.AddFunctionExecutor(other.ExecutorId, scenario.Server.NewFunctionExecutor("ns", "second", TestFunctions.Echo, codePayload: code));
+        var a1 = scenario.AddAllocation(fe1);
+        var a2 = scenario.AddAllocation(fe2);
+        Assert.Equal(AllocationOutcomeCode.Success, (await scenario.Server.WaitForResultAsync(a1.AllocationId, TimeSpan.FromSeconds(60))).OutcomeCode);
+        Assert.Equal(AllocationOutcomeCode.Success, (await scenario.Server.WaitForResultAsync(a2.AllocationId, TimeSpan.FromSeconds(60))).OutcomeCode);
+        Assert.Contains(scenario.Server.Reports, r => r.ExecutorId == other.ExecutorId && r.AllocationResults.Any(x => x.AllocationId == a2.AllocationId));
+    }
 }
