@@ -63,6 +63,11 @@ public sealed class ExecutorOptionsValidator : IValidateOptions<ExecutorOptions>
         Positive(errors, options.FunctionExecutorRpcTimeout, "Executor:FunctionExecutorRpcTimeout");
         Positive(errors, options.ShutdownTimeout, "Executor:ShutdownTimeout");
         Positive(errors, options.CallFunctionRetryBudget, "Executor:CallFunctionRetryBudget");
+        if (options.HealthCheckTimeoutsBeforeUnhealthy < 1)
+        {
+            errors.Add("Executor:HealthCheckTimeoutsBeforeUnhealthy must be at least 1.");
+        }
+
         if (options.MaxReportBytes < 1024 * 1024)
         {
             errors.Add("Executor:MaxReportBytes must be at least 1 MiB (one function call is up to 1 MiB).");

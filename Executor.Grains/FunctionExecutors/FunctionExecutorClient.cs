@@ -34,20 +34,25 @@ public sealed class FunctionExecutorClient : IDisposable
     public async Task<Fe.InfoResponse> WaitForInfoAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
-        var delay = TimeSpan.FromMilliseconds(10);
+        var delay = TimeSpan.FromMilliseconds(2);
         while (true)
         {
             try
             {
                 return await _client.get_infoAsync(new Fe.InfoRequest(), deadline: deadline, cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
             }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && DateTime.UtcNow + delay < deadline)
+            catch (RpcException ex) when (IsNotServingYet(ex) && DateTime.UtcNow + delay < deadline)
             {
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(200).Ticks));
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(20).Ticks));
             }
         }
     }
+
+    // While an FE process is still starting, its HTTP/2 server may refuse or close connections
+    // (Unavailable, or Internal from an HttpRequestException): both mean "try again shortly".
+    private static bool IsNotServingYet(RpcException ex) =>
+        ex.StatusCode == StatusCode.Unavailable || (ex.StatusCode == StatusCode.Internal && ex.Status.DebugException is HttpRequestException or IOException);
 
     public Task<Fe.InitializeResponse> InitializeAsync(Fe.InitializeRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
         _client.initializeAsync(request, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;

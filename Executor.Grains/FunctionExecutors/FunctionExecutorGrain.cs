@@ -35,6 +35,9 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
     private readonly TimeProvider _time;
 
     private readonly LinkedList<(AllocationSpec Spec, long QueuedAt)> _queue = new();
+
+    // Index of the queue by allocation id: admission and removal stay O(1) with thousands queued.
+    private readonly Dictionary<string, LinkedListNode<(AllocationSpec Spec, long QueuedAt)>> _queued = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AllocationRunner> _running = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<(AllocationRunner Run, string WatcherId)>> _watchRoutes = new(StringComparer.Ordinal);
     private readonly List<AllocationOutcome> _outbox = [];
@@ -345,14 +348,14 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         var now = _time.GetTimestamp();
         foreach (var allocation in allocations)
         {
-            if (_shutDown || _running.ContainsKey(allocation.AllocationId) || _queue.Any(q => q.Spec.AllocationId == allocation.AllocationId))
+            if (_shutDown || _running.ContainsKey(allocation.AllocationId) || _queued.ContainsKey(allocation.AllocationId))
             {
                 continue;
             }
 
             _metrics.Fetched.Add(1);
             _fetchedAt[allocation.AllocationId] = now;
-            _queue.AddLast((allocation, now));
+            _queued[allocation.AllocationId] = _queue.AddLast((allocation, now));
         }
 
         Schedule();
@@ -371,14 +374,10 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
                 continue;
             }
 
-            for (var node = _queue.First; node is not null; node = node.Next)
+            if (_queued.Remove(id, out var node))
             {
-                if (node.Value.Spec.AllocationId == id)
-                {
-                    _queue.Remove(node);
-                    Complete(AllocationOutcome.Failed(node.Value.Spec, AllocationFailureReason.AllocationCancelled));
-                    break;
-                }
+                _queue.Remove(node);
+                Complete(AllocationOutcome.Failed(node.Value.Spec, AllocationFailureReason.AllocationCancelled));
             }
         }
 
@@ -405,6 +404,12 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         return Task.CompletedTask;
     }
 
+    private void RemoveQueueHead()
+    {
+        _queued.Remove(_queue.First!.Value.Spec.AllocationId);
+        _queue.RemoveFirst();
+    }
+
     private void Schedule()
     {
         while (_queue.First is { } head)
@@ -416,7 +421,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
             if (_lifecycle is FunctionExecutorLifecycle.Terminating or FunctionExecutorLifecycle.Terminated)
             {
-                _queue.RemoveFirst();
+                RemoveQueueHead();
                 Complete(AllocationOutcome.Failed(head.Value.Spec, AllocationFailureReason.FunctionExecutorTerminated));
                 continue;
             }
@@ -426,7 +431,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
                 return;
             }
 
-            _queue.RemoveFirst();
+            RemoveQueueHead();
             _metrics.ScheduleLatency.Record(_time.GetElapsedTime(head.Value.QueuedAt).TotalSeconds);
             var runner = new AllocationRunner(head.Value.Spec, _spec!.AllocationTimeoutMs, _client!, _blobs, _server, _options, this, _metrics, _logger, _time);
             _running[head.Value.Spec.AllocationId] = runner;
@@ -510,7 +515,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             };
             while (_queue.First is { } head)
             {
-                _queue.RemoveFirst();
+                RemoveQueueHead();
                 Complete(AllocationOutcome.Failed(head.Value.Spec, failure));
             }
         }
@@ -616,6 +621,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         _startupKick = null;
         await _startupCancellation.CancelAsync();
         _queue.Clear();
+        _queued.Clear();
         foreach (var run in _running.Values)
         {
             run.Stop(AllocationStopReason.Shutdown);

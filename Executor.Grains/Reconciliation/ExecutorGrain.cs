@@ -43,6 +43,8 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
     private bool _registered;
     private bool _stopping;
     private ulong _serverClock;
+    private long _changes;
+    private readonly HashSet<string> _terminationReported = new(StringComparer.Ordinal);
     private long _desiredStatesApplied;
     private IGrainTimer? _reportTimer;
     private TimeSpan _reportInterval;
@@ -119,6 +121,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         }
 
         var started = Stopwatch.GetTimestamp();
+        var changesBefore = _changes;
         try
         {
             await ReconcileAsync(desiredState);
@@ -136,7 +139,12 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             _desiredStatesApplied++;
             _metrics.StateReconciliationLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             _metrics.SetLastDesiredState(desiredState.Allocations.Count, desiredState.FunctionExecutors.Count);
-            TriggerReport();
+
+            // The new clock goes out with the next periodic report; only a change of what we report goes out at once.
+            if (_changes != changesBefore)
+            {
+                TriggerReport();
+            }
         }
     }
 
@@ -356,6 +364,8 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             {
                 _feStates.Remove(id);
                 _lastLiveStatus.Remove(id);
+                _terminationReported.Remove(id);
+                _changes++;
                 _functionExecutors.Remove(id);
                 _shuttingDown.Remove(id);
                 _feSequence.Remove(id);
@@ -428,6 +438,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
 
     private void SetState(FunctionExecutorState state)
     {
+        _changes++;
         if (state.Status != FunctionExecutorStatus.Terminated)
         {
             _lastLiveStatus[state.FunctionExecutorId] = state.Status;
@@ -446,6 +457,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
 
         _finishedAllocations.Add(result.AllocationId);
         _pendingResults[result.AllocationId] = result;
+        _changes++;
     }
 
     public Task DrainAsync()
@@ -613,11 +625,18 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         {
             // The Server applies an FE's termination before the results of the same report, so results of
             // allocations on a terminated FE must be acknowledged in an earlier report than the termination.
-            if (state.Status == FunctionExecutorStatus.Terminated && executorsWithPendingResults?.Contains(state.FunctionExecutorId) == true)
+            // Once TERMINATED went out it is never taken back: the Server would adopt the FE again.
+            if (state.Status == FunctionExecutorStatus.Terminated && executorsWithPendingResults?.Contains(state.FunctionExecutorId) == true
+                && !_terminationReported.Contains(state.FunctionExecutorId))
             {
                 states.Add(state with { Status = _lastLiveStatus.GetValueOrDefault(state.FunctionExecutorId, FunctionExecutorStatus.Pending), TerminationReason = null, AllocationIdsCausedTermination = [] });
                 _reportRequested = true;
                 continue;
+            }
+
+            if (state.Status == FunctionExecutorStatus.Terminated)
+            {
+                _terminationReported.Add(state.FunctionExecutorId);
             }
 
             states.Add(state);

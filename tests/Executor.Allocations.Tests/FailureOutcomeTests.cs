@@ -20,8 +20,7 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
         var allocation = scenario.AddAllocation(fe);
 
         var result = await scenario.WaitForResultAsync(allocation);
-        Assert.Equal(AllocationOutcomeCode.Failure, result.OutcomeCode);
-        Assert.Equal(AllocationFailureReason.FunctionTimeout, result.FailureReason);
+        scenario.AssertOutcome(result, fe.Id, AllocationOutcomeCode.Failure, AllocationFailureReason.FunctionTimeout);
         Assert.True(result.HasExecutionDurationMs);
         Assert.InRange(result.ExecutionDurationMs, 1500UL, 60_000UL);
         Assert.Null(result.Value);
@@ -41,8 +40,7 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
         var allocation = scenario.AddAllocation(fe);
 
         var result = await scenario.WaitForResultAsync(allocation);
-        Assert.Equal(AllocationOutcomeCode.Failure, result.OutcomeCode);
-        Assert.Equal(AllocationFailureReason.FunctionError, result.FailureReason);
+        scenario.AssertOutcome(result, fe.Id, AllocationOutcomeCode.Failure, AllocationFailureReason.FunctionError);
         Assert.True(result.HasExecutionDurationMs);
 
         var terminated = await scenario.Server.WaitForTerminatedAsync(fe.Id);
@@ -63,16 +61,14 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
         var a3 = scenario.AddAllocation(internalError);
 
         var r1 = await scenario.WaitForResultAsync(a1);
-        Assert.Equal(AllocationOutcomeCode.Failure, r1.OutcomeCode);
-        Assert.Equal(AllocationFailureReason.FunctionError, r1.FailureReason);
+        scenario.AssertOutcome(r1, failing.Id, AllocationOutcomeCode.Failure, AllocationFailureReason.FunctionError);
         Assert.True(r1.HasExecutionDurationMs);
         Assert.Null(r1.Value);
         Assert.Null(r1.RequestError);
 
         // FE REQUEST_ERROR (3) is the Server's REQUEST_ERROR (4); the message is at the request-error BLOB.
         var r2 = await scenario.WaitForResultAsync(a2);
-        Assert.Equal(AllocationOutcomeCode.Failure, r2.OutcomeCode);
-        Assert.Equal(AllocationFailureReason.RequestError, r2.FailureReason);
+        scenario.AssertOutcome(r2, requestError.Id, AllocationOutcomeCode.Failure, AllocationFailureReason.RequestError);
         Assert.True(r2.HasExecutionDurationMs);
         Assert.NotNull(r2.RequestError);
         Assert.Equal($"{a2.RequestErrorPayloadUriPrefix}.{a2.AllocationId}.req_error", r2.RequestError.Uri);
@@ -81,8 +77,7 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
 
         // FE-side INTERNAL_ERROR is reported as FUNCTION_ERROR (user code must not claim executor errors).
         var r3 = await scenario.WaitForResultAsync(a3);
-        Assert.Equal(AllocationOutcomeCode.Failure, r3.OutcomeCode);
-        Assert.Equal(AllocationFailureReason.FunctionError, r3.FailureReason);
+        scenario.AssertOutcome(r3, internalError.Id, AllocationOutcomeCode.Failure, AllocationFailureReason.FunctionError);
 
         // A failed allocation does not cost its FE: each answers a second allocation.
         var again = scenario.AddAllocation(failing);

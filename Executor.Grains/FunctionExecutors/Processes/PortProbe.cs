@@ -6,8 +6,9 @@ namespace Executor.FunctionExecutors.Processes;
 /// <summary>Waits until the process listens on a loopback port, the process exits, another process turns out to hold the port, or time runs out.</summary>
 internal static class PortProbe
 {
-    private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(10);
-    private static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(5);
+    // A connect attempt on loopback costs microseconds: poll often so FE start overhead stays a few ms.
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
 
     public enum Outcome

@@ -10,6 +10,10 @@ namespace Executor.Server.V1;
 /// </summary>
 internal sealed partial class DesiredStateReader(ILogger logger)
 {
+    // Allocations are immutable once the Server created them: a spec mapped from one snapshot is reused by id in
+    // the next, so a snapshot that changes one allocation out of 10,000 costs hash lookups, not 10,000 mappings.
+    private Dictionary<string, AllocationSpec> _knownAllocations = new(StringComparer.Ordinal);
+
     public long RejectedTotal { get; private set; }
 
     public DesiredState Read(ProtoV1.DesiredExecutorState message, IDictionary<string, ProtoV1.FunctionExecutorDescription> descriptionCache)
@@ -38,9 +42,17 @@ internal sealed partial class DesiredStateReader(ILogger logger)
 
         var allocations = new List<AllocationSpec>(message.Allocations.Count);
         var failed = new List<AllocationOutcome>();
-        var allocationIds = new HashSet<string>(StringComparer.Ordinal);
+        var allocationIds = new HashSet<string>(message.Allocations.Count, StringComparer.Ordinal);
+        var known = new Dictionary<string, AllocationSpec>(message.Allocations.Count, StringComparer.Ordinal);
         foreach (var allocation in message.Allocations)
         {
+            if (allocation.HasAllocationId && _knownAllocations.TryGetValue(allocation.AllocationId, out var previous) && allocationIds.Add(allocation.AllocationId))
+            {
+                known[allocation.AllocationId] = previous;
+                allocations.Add(previous);
+                continue;
+            }
+
             var error = ValidateAllocation(allocation);
             if (error is null && !allocationIds.Add(allocation.AllocationId))
             {
@@ -71,8 +83,12 @@ internal sealed partial class DesiredStateReader(ILogger logger)
                 continue;
             }
 
-            allocations.Add(ToSpec(allocation));
+            var spec = ToSpec(allocation);
+            known[spec.AllocationId] = spec;
+            allocations.Add(spec);
         }
+
+        _knownAllocations = known;
 
         var results = new List<FunctionCallResultSpec>(message.FunctionCallResults.Count);
         foreach (var result in message.FunctionCallResults)

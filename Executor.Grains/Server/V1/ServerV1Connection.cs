@@ -287,6 +287,6 @@ public sealed partial class ServerV1Connection : IServerConnection
     [LoggerMessage(4, LogLevel.Error, "allocation result {AllocationId} is malformed ({Reason}); reporting it as INTERNAL_ERROR so the report is not rejected")]
     private static partial void LogInvalidResult(ILogger logger, string allocationId, string reason);
 
-    [LoggerMessage(5, LogLevel.Information, "reporting allocation outcome {AllocationId}: {OutcomeCode} {FailureReason}")]
+    [LoggerMessage(5, LogLevel.Debug, "reporting allocation outcome {AllocationId}: {OutcomeCode} {FailureReason}")]
     private static partial void LogReportingOutcome(ILogger logger, string allocationId, string outcomeCode, string failureReason);
 }

@@ -74,9 +74,13 @@ internal static class ScenarioExtensions
     }
 
     /// <summary>Asserts SUCCESS; otherwise fails with the executor's and the FE's logs, which say why.</summary>
-    public static void AssertSuccess(this ExecutorScenario scenario, AllocationResult result, string functionExecutorId)
+    public static void AssertSuccess(this ExecutorScenario scenario, AllocationResult result, string functionExecutorId) =>
+        scenario.AssertOutcome(result, functionExecutorId, AllocationOutcomeCode.Success, null);
+
+    /// <summary>Asserts the outcome and failure reason (null: unset); on a mismatch fails with the executor's and the FE's logs.</summary>
+    public static void AssertOutcome(this ExecutorScenario scenario, AllocationResult result, string functionExecutorId, AllocationOutcomeCode outcome, AllocationFailureReason? reason)
     {
-        if (result.OutcomeCode == AllocationOutcomeCode.Success)
+        if (result.OutcomeCode == outcome && (result.HasFailureReason ? result.FailureReason : (AllocationFailureReason?)null) == reason)
         {
             return;
         }
@@ -92,7 +96,7 @@ internal static class ScenarioExtensions
         }
 
         var executorLog = scenario.Executor.Output;
-        Xunit.Assert.Fail($"allocation {result.AllocationId}: {result.OutcomeCode} {result.FailureReason}\n--- FE log ---\n{feLog}\n--- executor log (tail) ---\n{executorLog[Math.Max(0, executorLog.Length - 20_000)..]}");
+        Xunit.Assert.Fail($"allocation {result.AllocationId}: expected {outcome} {reason}, got {result.OutcomeCode} {(result.HasFailureReason ? result.FailureReason : null)}\n--- FE log ---\n{feLog}\n--- executor log (tail) ---\n{executorLog[Math.Max(0, executorLog.Length - 20_000)..]}");
     }
 
     /// <summary>
