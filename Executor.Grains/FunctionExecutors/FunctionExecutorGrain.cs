@@ -47,6 +47,8 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
     private FunctionExecutorSpec? _spec;
     private FunctionExecutorLifecycle _lifecycle = FunctionExecutorLifecycle.NotStarted;
+    private bool _counted;
+    private long _reportedRunnable;
     private FunctionExecutorState? _state;
     private long _sequence;
     private IFunctionExecutorProcess? _process;
@@ -119,7 +121,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         }
 
         _spec = spec;
-        _lifecycle = FunctionExecutorLifecycle.StartingUp;
+        SetLifecycle(FunctionExecutorLifecycle.StartingUp);
         if (spec.MaxConcurrency == 0)
         {
             LogZeroConcurrency(_logger, Id);
@@ -170,12 +172,43 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
             var code = await FetchCodeAsync(spec.Function, spec.Application, cancellationToken);
             var environment = _resources.VisibilityEnvironment(reservation.Gpus);
-            _process = await _launcher.LaunchAsync(new FunctionExecutorLaunchRequest(_identity.ExecutorId, Id, _options.Verbosity > 0, environment), cancellationToken);
+            var launching = Stopwatch.GetTimestamp();
+            try
+            {
+                _process = await _launcher.LaunchAsync(new FunctionExecutorLaunchRequest(_identity.ExecutorId, Id, _options.Verbosity > 0, environment), cancellationToken);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                _feMetrics.CreateServerErrors.Add(1);
+                throw;
+            }
+            finally
+            {
+                _feMetrics.CreateServerLatency.Record(Stopwatch.GetElapsedTime(launching).TotalSeconds);
+            }
+
             LogLaunched(_logger, Id, _process.ProcessId, _process.Address, _process.DiagnosticsLogPath);
             _ = WatchExitAsync(_process);
             _client = new FunctionExecutorClient(_process.Address);
 
-            var info = await _client.WaitForInfoAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            Fe.InfoResponse info;
+            var connecting = Stopwatch.GetTimestamp();
+            try
+            {
+                info = await _client.WaitForInfoAsync(TimeSpan.FromSeconds(5), cancellationToken);
+                _feMetrics.EstablishChannelLatency.Record(Stopwatch.GetElapsedTime(connecting).TotalSeconds);
+            }
+            catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+            {
+                _feMetrics.EstablishChannelErrors.Add(1);
+                _feMetrics.GetInfoRpcErrors.Add(1);
+                throw;
+            }
+            finally
+            {
+                _feMetrics.GetInfoRpcLatency.Record(Stopwatch.GetElapsedTime(connecting).TotalSeconds);
+            }
+
             if (!info.HasVersion || !info.HasSdkVersion || !info.HasSdkLanguage || !info.HasSdkLanguageVersion)
             {
                 throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedInternalError, "get_info answer is incomplete");
@@ -192,7 +225,20 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
                     Function = FunctionExecutorMapping.ToFe(spec.Function with { Version = spec.Function.Version ?? string.Empty }),
                     ApplicationCode = BlobMessages.ApplicationCode(spec.Application, code),
                 };
-                response = await _client.InitializeAsync(request, TimeSpan.FromMilliseconds(spec.InitializationTimeoutMs), cancellationToken);
+                var initializing = Stopwatch.GetTimestamp();
+                try
+                {
+                    response = await _client.InitializeAsync(request, TimeSpan.FromMilliseconds(spec.InitializationTimeoutMs), cancellationToken);
+                }
+                catch (RpcException)
+                {
+                    _feMetrics.InitializeRpcErrors.Add(1);
+                    throw;
+                }
+                finally
+                {
+                    _feMetrics.InitializeRpcLatency.Record(Stopwatch.GetElapsedTime(initializing).TotalSeconds);
+                }
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.DeadlineExceeded)
             {
@@ -217,16 +263,18 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
                 return;
             }
 
-            _lifecycle = FunctionExecutorLifecycle.Running;
+            SetLifecycle(FunctionExecutorLifecycle.Running);
             _feMetrics.CreateLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             SetState(new FunctionExecutorState { FunctionExecutorId = Id, Status = FunctionExecutorStatus.Running });
             LogRunning(_logger, Id, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (!_options.DisableHealthChecks)
             {
+                var creatingChecker = Stopwatch.GetTimestamp();
                 _healthTimer = this.RegisterGrainTimer(
                     static (self, _) => self.CheckHealthAsync(),
                     this,
                     new GrainTimerCreationOptions { DueTime = _options.HealthCheckInterval, Period = _options.HealthCheckInterval, Interleave = true, KeepAlive = true });
+                _feMetrics.CreateHealthCheckerLatency.Record(Stopwatch.GetElapsedTime(creatingChecker).TotalSeconds);
             }
 
             Schedule();
@@ -345,6 +393,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
     public Task AddAllocationsAsync(IReadOnlyList<AllocationSpec> allocations)
     {
+        var handling = Stopwatch.GetTimestamp();
         var now = _time.GetTimestamp();
         foreach (var allocation in allocations)
         {
@@ -360,11 +409,13 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
         Schedule();
         Flush();
+        _feMetrics.EventLatency.Record(Stopwatch.GetElapsedTime(handling).TotalSeconds);
         return Task.CompletedTask;
     }
 
     public Task RemoveAllocationsAsync(IReadOnlyList<string> allocationIds)
     {
+        var handling = Stopwatch.GetTimestamp();
         foreach (var id in allocationIds)
         {
             if (_running.TryGetValue(id, out var run))
@@ -383,6 +434,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
         Schedule();
         Flush();
+        _feMetrics.EventLatency.Record(Stopwatch.GetElapsedTime(handling).TotalSeconds);
         return Task.CompletedTask;
     }
 
@@ -494,7 +546,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             return;
         }
 
-        _lifecycle = FunctionExecutorLifecycle.Terminating;
+        SetLifecycle(FunctionExecutorLifecycle.Terminating);
         _healthTimer?.Dispose();
         _healthTimer = null;
         LogTerminating(_logger, Id, reason.ToString(), message);
@@ -553,7 +605,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
         // TERMINATED tells the Server these resources are free again: they must be free here first.
         _resources.Release(Id);
-        _lifecycle = FunctionExecutorLifecycle.Terminated;
+        SetLifecycle(FunctionExecutorLifecycle.Terminated);
         SetState(new FunctionExecutorState
         {
             FunctionExecutorId = Id,
@@ -576,8 +628,14 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
     private async Task DestroyProcessAsync(TimeSpan grace)
     {
-        _healthTimer?.Dispose();
-        _healthTimer = null;
+        if (_healthTimer is not null)
+        {
+            var stoppingChecker = Stopwatch.GetTimestamp();
+            _healthTimer.Dispose();
+            _healthTimer = null;
+            _feMetrics.DestroyHealthCheckerLatency.Record(Stopwatch.GetElapsedTime(stoppingChecker).TotalSeconds);
+        }
+
         var process = _process;
         var client = _client;
         if (process is null)
@@ -590,8 +648,24 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         _feMetrics.Destroys.Add(1);
         try
         {
-            await process.StopAsync(grace, CancellationToken.None);
-            await process.DisposeAsync();
+            var closing = Stopwatch.GetTimestamp();
+            client?.Dispose();
+            _feMetrics.DestroyChannelLatency.Record(Stopwatch.GetElapsedTime(closing).TotalSeconds);
+            var stopping = Stopwatch.GetTimestamp();
+            try
+            {
+                await process.StopAsync(grace, CancellationToken.None);
+                await process.DisposeAsync();
+            }
+            catch (Exception)
+            {
+                _feMetrics.DestroyServerErrors.Add(1);
+                throw;
+            }
+            finally
+            {
+                _feMetrics.DestroyServerLatency.Record(Stopwatch.GetElapsedTime(stopping).TotalSeconds);
+            }
         }
         catch (Exception ex)
         {
@@ -600,7 +674,6 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         }
         finally
         {
-            client?.Dispose();
             _feMetrics.DestroyLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
@@ -636,9 +709,17 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         _resources.Release(Id);
         _process = null;
         _client = null;
-        _lifecycle = FunctionExecutorLifecycle.Terminated;
+        SetLifecycle(FunctionExecutorLifecycle.Terminated);
         _outbox.Clear();
         Flush(removed: true);
+        if (_counted)
+        {
+            // Gone from every gauge: it no longer exists.
+            _counted = false;
+            _feMetrics.StateChanged(_lifecycle, null);
+            _feMetrics.FunctionExecutorRemoved();
+        }
+
         this.DeactivateOnIdle();
     }
 
@@ -683,11 +764,36 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
     private void SetState(FunctionExecutorState state) => _state = state;
 
+    private void SetLifecycle(FunctionExecutorLifecycle lifecycle)
+    {
+        if (!_counted)
+        {
+            _counted = true;
+            _feMetrics.FunctionExecutorCreated();
+            _feMetrics.StateChanged(null, _lifecycle);
+        }
+
+        _feMetrics.StateChanged(_lifecycle, lifecycle);
+        _lifecycle = lifecycle;
+    }
+
+    /// <summary>Keeps the executor-wide runnable gauges equal to the sum of every FE's queue.</summary>
+    private void UpdateRunnableGauge()
+    {
+        var queued = _shutDown ? 0 : _queue.Count;
+        if (queued != _reportedRunnable && _spec is not null)
+        {
+            _feMetrics.RunnableChanged(_spec.Function.Function, queued - _reportedRunnable);
+            _reportedRunnable = queued;
+        }
+    }
+
     private FunctionExecutorState? _lastSentState;
 
     /// <summary>Sends what changed (state, finished results, watch changes) to the ExecutorGrain in one one-way message.</summary>
     private void Flush(bool removed = false)
     {
+        UpdateRunnableGauge();
         var stateChanged = !ReferenceEquals(_state, _lastSentState);
         if (!removed && !stateChanged && _outbox.Count == 0 && _watchesAdded.Count == 0 && _watchesRemoved.Count == 0)
         {

@@ -82,8 +82,7 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
         // A failed allocation does not cost its FE: each answers a second allocation.
         var again = scenario.AddAllocation(failing);
         Assert.Equal(AllocationFailureReason.FunctionError, (await scenario.WaitForResultAsync(again)).FailureReason);
-        var feIds = new[] { failing.Id, requestError.Id, internalError.Id };
-        Assert.DoesNotContain(scenario.Server.Reports.SelectMany(r => r.FunctionExecutorStates), f => feIds.Contains(f.Description?.Id) && f.Status == FunctionExecutorStatus.Terminated);
+        scenario.AssertNotTerminated(failing.Id, requestError.Id, internalError.Id);
 
         foreach (var id in new[] { a1.AllocationId, a2.AllocationId, a3.AllocationId, again.AllocationId })
         {

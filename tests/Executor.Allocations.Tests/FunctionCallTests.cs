@@ -106,7 +106,7 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         Assert.Contains("could not be started: 13 Failed to create function call.", log, StringComparison.Ordinal);
 
         // Neither failure cost the FE.
-        Assert.DoesNotContain(server.Reports.SelectMany(r => r.FunctionExecutorStates), f => f.Description?.Id == fe.Id && f.Status == FunctionExecutorStatus.Terminated);
+        scenario.AssertNotTerminated(fe.Id);
         server.AssertReportedOnce(refused.AllocationId);
         server.AssertReportedOnce(unavailable.AllocationId);
     }

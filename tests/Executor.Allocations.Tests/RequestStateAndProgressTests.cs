@@ -80,7 +80,7 @@ public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture)
         scenario.AssertSuccess(progressResult, progressing.Id);
         Assert.True(progressResult.ExecutionDurationMs >= 6400, $"duration {progressResult.ExecutionDurationMs} ms");
         Assert.Equal(Encoding.UTF8.GetBytes("\"hello\""), scenario.Server.Blobs.Read(progressResult.Value));
-        Assert.DoesNotContain(scenario.Server.Reports.SelectMany(r => r.FunctionExecutorStates), f => f.Description?.Id == progressing.Id && f.Status == FunctionExecutorStatus.Terminated);
+        scenario.AssertNotTerminated(progressing.Id);
         scenario.Server.AssertReportedOnce(withProgress.AllocationId);
         scenario.Server.AssertReportedOnce(withoutProgress.AllocationId);
     }

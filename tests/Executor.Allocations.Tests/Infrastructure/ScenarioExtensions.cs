@@ -73,6 +73,18 @@ internal static class ScenarioExtensions
         }
     }
 
+    /// <summary>Asserts none of the FEs was reported TERMINATED; otherwise fails with the executor's log.</summary>
+    public static void AssertNotTerminated(this ExecutorScenario scenario, params string[] functionExecutorIds)
+    {
+        var terminated = scenario.Server.Reports.SelectMany(r => r.FunctionExecutorStates)
+            .FirstOrDefault(f => functionExecutorIds.Contains(f.Description?.Id) && f.Status == FunctionExecutorStatus.Terminated);
+        if (terminated is not null)
+        {
+            var executorLog = scenario.Executor.Output;
+            Xunit.Assert.Fail($"FE {terminated.Description.Id} was terminated ({terminated.TerminationReason})\n--- executor log (tail) ---\n{executorLog[Math.Max(0, executorLog.Length - 20_000)..]}");
+        }
+    }
+
     /// <summary>Asserts SUCCESS; otherwise fails with the executor's and the FE's logs, which say why.</summary>
     public static void AssertSuccess(this ExecutorScenario scenario, AllocationResult result, string functionExecutorId) =>
         scenario.AssertOutcome(result, functionExecutorId, AllocationOutcomeCode.Success, null);
