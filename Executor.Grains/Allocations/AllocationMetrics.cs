@@ -7,25 +7,48 @@ namespace Executor.Allocations;
 /// <summary>Allocation lifecycle instruments, upstream names.</summary>
 public sealed class AllocationMetrics
 {
+    private static readonly (string Code, string Reason)[] PrecreatedOutcomes =
+    [
+        ("all", "all"), ("success", "none"), ("failure", "unknown"), ("failure", "function_error"), ("failure", "internal_error"),
+        ("failure", "alloc_cancelled"), ("failure", "function_executor_terminated"),
+    ];
+
     private readonly Counter<long> _completed;
+    private long _preparing;
+    private long _running;
+    private long _finalizing;
 
     public AllocationMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(ExecutorMeter.Name);
-        Fetched = meter.CreateCounter<long>("allocations_fetched");
-        Preparations = meter.CreateCounter<long>("allocation_preparations");
-        PreparationErrors = meter.CreateCounter<long>("allocation_preparation_errors");
-        PreparationLatency = Histogram(meter, "allocation_preparation_latency_seconds", MetricBuckets.Fast);
-        Runs = meter.CreateCounter<long>("allocation_runs");
-        RunErrors = meter.CreateCounter<long>("allocation_run_errors");
-        RunLatency = Histogram(meter, "allocation_run_latency_seconds", MetricBuckets.Customer);
-        Finalizations = meter.CreateCounter<long>("allocation_finalizations");
-        FinalizationErrors = meter.CreateCounter<long>("allocation_finalization_errors");
-        FinalizationLatency = Histogram(meter, "allocation_finalization_latency_seconds", MetricBuckets.Fast);
-        ScheduleLatency = Histogram(meter, "schedule_allocation_latency_seconds", MetricBuckets.Customer);
-        CompletionLatency = Histogram(meter, "allocation_completion_latency_seconds", MetricBuckets.Customer);
-        ProgressUpdates = meter.CreateCounter<long>("allocation_progress_updates");
-        _completed = meter.CreateCounter<long>("allocations_completed");
+        Fetched = meter.CreateCounter<long>("allocations_fetched", unit: null, description: "Allocations received from the Server");
+        Preparations = meter.CreateCounter<long>("allocation_preparations", unit: null, description: "Allocation input preparations");
+        PreparationErrors = meter.CreateCounter<long>("allocation_preparation_errors", unit: null, description: "Allocation input preparations that failed");
+        PreparationLatency = Histogram(meter, "allocation_preparation_latency_seconds", "Time to prepare an allocation's inputs", MetricBuckets.Fast);
+        Runs = meter.CreateCounter<long>("allocation_runs", unit: null, description: "Allocations run on function executors");
+        RunErrors = meter.CreateCounter<long>("allocation_run_errors", unit: null, description: "Allocation runs that failed");
+        RunLatency = Histogram(meter, "allocation_run_latency_seconds", "Time an allocation ran on its function executor", MetricBuckets.Customer);
+        Finalizations = meter.CreateCounter<long>("allocation_finalizations", unit: null, description: "Allocation finalizations");
+        FinalizationErrors = meter.CreateCounter<long>("allocation_finalization_errors", unit: null, description: "Allocation finalizations that failed");
+        FinalizationLatency = Histogram(meter, "allocation_finalization_latency_seconds", "Time to finalize an allocation's outputs", MetricBuckets.Fast);
+        ScheduleLatency = Histogram(meter, "schedule_allocation_latency_seconds", "Time from runnable to started", MetricBuckets.Customer);
+        CompletionLatency = Histogram(meter, "allocation_completion_latency_seconds", "Time from received to result ready", MetricBuckets.Customer);
+        ProgressUpdates = meter.CreateCounter<long>("allocation_progress_updates", unit: null, description: "Progress updates that reset an allocation's timeout");
+        _completed = meter.CreateCounter<long>("allocations_completed", unit: null, description: "Completed allocations by outcome and failure reason");
+        meter.CreateObservableGauge("allocations_getting_prepared", () => Interlocked.Read(ref _preparing), unit: null, description: "Allocations whose inputs are being prepared");
+        meter.CreateObservableGauge("allocation_runs_in_progress", () => Interlocked.Read(ref _running), unit: null, description: "Allocations running on function executors");
+        meter.CreateObservableGauge("allocations_finalizing", () => Interlocked.Read(ref _finalizing), unit: null, description: "Allocations whose outputs are being finalized");
+
+        // The seven label combinations upstream creates at 0, and the other counters, exported from the start.
+        foreach (var (code, reason) in PrecreatedOutcomes)
+        {
+            _completed.Add(0, new KeyValuePair<string, object?>("outcome_code", code), new KeyValuePair<string, object?>("failure_reason", reason));
+        }
+
+        foreach (var counter in new[] { Fetched, Preparations, PreparationErrors, Runs, RunErrors, Finalizations, FinalizationErrors })
+        {
+            counter.Add(0);
+        }
     }
 
     public Counter<long> Fetched { get; }
@@ -60,6 +83,12 @@ public sealed class AllocationMetrics
         _completed.Add(1, new KeyValuePair<string, object?>("outcome_code", code), new KeyValuePair<string, object?>("failure_reason", reason));
     }
 
-    private static Histogram<double> Histogram(Meter meter, string name, IReadOnlyList<double> buckets) =>
-        meter.CreateHistogram(name, unit: null, description: null, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = buckets });
+    private static Histogram<double> Histogram(Meter meter, string name, string description, IReadOnlyList<double> buckets) =>
+        meter.CreateHistogram(name, unit: null, description: description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = buckets });
+
+    public void PreparingChanged(long delta) => Interlocked.Add(ref _preparing, delta);
+
+    public void RunningChanged(long delta) => Interlocked.Add(ref _running, delta);
+
+    public void FinalizingChanged(long delta) => Interlocked.Add(ref _finalizing, delta);
 }

@@ -42,6 +42,7 @@ public sealed partial class AllocationRunner
     private PendingUpload? _requestErrorUpload;
     private TaskCompletionSource _watchersChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private AllocationStopReason _stopReason;
+    private bool _countedAsRunning;
     private AllocationFailureReason _stopFailure;
     private long? _startedAt;
     private bool _deletedOnFunctionExecutor;
@@ -109,6 +110,7 @@ public sealed partial class AllocationRunner
         // 1. Inputs. Any failure here is ours: INTERNAL_ERROR, the FE is untouched.
         Fe.FunctionInputs inputs;
         var preparing = Stopwatch.GetTimestamp();
+        _metrics.PreparingChanged(1);
         try
         {
             inputs = await PrepareInputsAsync(_stop.Token);
@@ -123,6 +125,7 @@ public sealed partial class AllocationRunner
         }
         finally
         {
+            _metrics.PreparingChanged(-1);
             _metrics.PreparationLatency.Record(Stopwatch.GetElapsedTime(preparing).TotalSeconds);
         }
 
@@ -136,6 +139,8 @@ public sealed partial class AllocationRunner
         // 2. Create and watch.
         _startedAt = _time.GetTimestamp();
         _metrics.Runs.Add(1);
+        _metrics.RunningChanged(1);
+        _countedAsRunning = true;
         Fe.AllocationResult? result;
         try
         {
@@ -623,6 +628,8 @@ public sealed partial class AllocationRunner
     {
         var finalizing = Stopwatch.GetTimestamp();
         _metrics.Finalizations.Add(1);
+        _metrics.FinalizingChanged(1);
+        StopCountingAsRunning();
         try
         {
             var (outcome, reason) = FunctionExecutorMapping.MapOutcome(result);
@@ -701,6 +708,7 @@ public sealed partial class AllocationRunner
         }
         finally
         {
+            _metrics.FinalizingChanged(-1);
             _metrics.FinalizationLatency.Record(Stopwatch.GetElapsedTime(finalizing).TotalSeconds);
         }
     }
@@ -734,8 +742,18 @@ public sealed partial class AllocationRunner
     private ulong DurationMs() => _startedAt is { } started ? (ulong)Math.Ceiling(_time.GetElapsedTime(started).TotalMilliseconds) : 0;
 
     /// <summary>Aborts every upload still pending (upstream leaks them on cancellation) and drops watches.</summary>
+    private void StopCountingAsRunning()
+    {
+        if (_countedAsRunning)
+        {
+            _countedAsRunning = false;
+            _metrics.RunningChanged(-1);
+        }
+    }
+
     private async Task CleanupAsync()
     {
+        StopCountingAsRunning();
         _stop.Cancel();
         foreach (var (id, watcher) in _watchers)
         {

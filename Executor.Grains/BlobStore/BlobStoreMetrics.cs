@@ -23,9 +23,15 @@ public sealed class BlobStoreMetrics
             .Select(op =>
             {
                 var name = MetricName(op);
+                var requests = Meter.CreateCounter<long>($"blob_store_{name}_requests", description: $"BLOB store {name} requests");
+                var errors = Meter.CreateCounter<long>($"blob_store_{name}_errors", description: $"BLOB store {name} request errors");
+
+                // Exported from the start at 0, as upstream's counters are.
+                requests.Add(0);
+                errors.Add(0);
                 return new Instruments(
-                    Meter.CreateCounter<long>($"blob_store_{name}_requests", description: $"BLOB store {name} requests"),
-                    Meter.CreateCounter<long>($"blob_store_{name}_errors", description: $"BLOB store {name} request errors"),
+                    requests,
+                    errors,
                     Meter.CreateHistogram($"blob_store_{name}_latency_seconds", unit: "s",
                         description: $"BLOB store {name} request latency", tags: null, advice: advice));
             })

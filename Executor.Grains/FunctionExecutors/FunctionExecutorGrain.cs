@@ -547,8 +547,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         }
 
         SetLifecycle(FunctionExecutorLifecycle.Terminating);
-        _healthTimer?.Dispose();
-        _healthTimer = null;
+        StopHealthChecker();
         LogTerminating(_logger, Id, reason.ToString(), message);
 
         List<string> blame;
@@ -573,7 +572,8 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         }
         else if (reason is FunctionExecutorTerminationReason.Unhealthy or FunctionExecutorTerminationReason.Oom)
         {
-            blame = [.. _running.Keys];
+            // The running allocations, plus the one whose run found the FE broken (already out of _running).
+            blame = [.. _running.Keys.Union(blamed ?? [])];
             var failure = reason == FunctionExecutorTerminationReason.Oom ? AllocationFailureReason.Oom : AllocationFailureReason.FunctionError;
             foreach (var run in _running.Values)
             {
@@ -626,7 +626,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         }
     }
 
-    private async Task DestroyProcessAsync(TimeSpan grace)
+    private void StopHealthChecker()
     {
         if (_healthTimer is not null)
         {
@@ -635,6 +635,11 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             _healthTimer = null;
             _feMetrics.DestroyHealthCheckerLatency.Record(Stopwatch.GetElapsedTime(stoppingChecker).TotalSeconds);
         }
+    }
+
+    private async Task DestroyProcessAsync(TimeSpan grace)
+    {
+        StopHealthChecker();
 
         var process = _process;
         var client = _client;
@@ -688,8 +693,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
         LogShuttingDown(_logger, Id, _running.Count, _queue.Count);
         _shutDown = true;
-        _healthTimer?.Dispose();
-        _healthTimer = null;
+        StopHealthChecker();
         _startupKick?.Dispose();
         _startupKick = null;
         await _startupCancellation.CancelAsync();

@@ -21,6 +21,8 @@ public sealed partial class ExecutorLifecycle(
     ExecutorReadiness readiness,
     IOptions<ExecutorOptions> options,
     Metrics.ExecutorInfoMetrics infoMetrics,
+    FunctionExecutors.FunctionExecutorMetrics functionExecutorMetrics,
+    Allocations.AllocationMetrics allocationMetrics,
     ILogger<ExecutorLifecycle> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -30,6 +32,8 @@ public sealed partial class ExecutorLifecycle(
     {
         // Resolved for its side effect: the info/state/health instruments exist from the first scrape.
         _ = infoMetrics;
+        _ = functionExecutorMetrics;
+        _ = allocationMetrics;
         Directory.CreateDirectory(options.Value.ExpandedCachePath);
         var reaped = await reaper.ReapAsync(cancellationToken);
         if (reaped > 0)

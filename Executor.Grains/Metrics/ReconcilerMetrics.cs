@@ -15,6 +15,7 @@ public sealed class ReconcilerMetrics
         StateReconciliationErrors = meter.CreateCounter<long>("state_reconciliation_errors", unit: null, description: "Desired states whose reconciliation failed");
         StateReconciliationLatency = meter.CreateHistogram("state_reconciliation_latency_seconds", unit: null, description: "Time to reconcile one desired state", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricBuckets.Fast });
         RejectedAllocations = meter.CreateCounter<long>("desired_state_dropped_allocations", unit: null, description: "Allocations dropped because their FE is not in the desired state");
+        StateReconciliations.Add(0);
         StateReconciliationErrors.Add(0);
         RejectedAllocations.Add(0);
         meter.CreateObservableGauge("last_desired_state_allocations", () => Interlocked.Read(ref _lastAllocations), unit: null, description: "Allocations in the last desired state");

@@ -31,7 +31,7 @@ public sealed class ServerMetrics
         meter.CreateCounter<long>("executor_event_push_errors", unit: null, description: "Executor event push errors (kept for compatibility, never moves)").Add(0);
 
         // Upstream exports every counter from the start at 0; OpenTelemetry only exports measured series.
-        foreach (var counter in new[] { StateReportRpcErrors, StateReportMessagesOverSizeLimit, StateReportMessageFragmentations, InvalidResultsQuarantined, DesiredStateStreamErrors, DesiredStateRejectedPieces, CallFunctionRpcs, CallFunctionRpcErrors, ChannelCreationRetries })
+        foreach (var counter in new[] { StateReportRpcs, DesiredStateStreams, StateReportRpcErrors, StateReportMessagesOverSizeLimit, StateReportMessageFragmentations, InvalidResultsQuarantined, DesiredStateStreamErrors, DesiredStateRejectedPieces, CallFunctionRpcs, CallFunctionRpcErrors, ChannelCreationRetries })
         {
             counter.Add(0);
         }

@@ -9,6 +9,7 @@ namespace Executor.TestHost;
 public sealed class ExecutorScenario : IAsyncDisposable
 {
     private readonly TempDirectory _temp;
+    private readonly HashSet<string> _writtenCode = new(StringComparer.Ordinal);
 
     private ExecutorScenario(TempDirectory temp, FakeServer server, ExecutorProcess executor, string executorId)
     {
@@ -63,7 +64,11 @@ public sealed class ExecutorScenario : IAsyncDisposable
     /// </summary>
     public FunctionExecutorDescription NewFunctionExecutor(string function, uint maxConcurrency = 1, uint allocationTimeoutMs = 300_000, uint initializationTimeoutMs = 300_000, string application = "app", string version = "1", GPUResources? gpu = null, ulong memoryMib = 1024)
     {
-        var code = Server.Blobs.Put($"ns/{application}/code/{version}.zip", Encoding.UTF8.GetBytes("PK-test-code-" + version), "application/zip");
+        // One code file per application version, written once: rewriting it while the executor downloads it for
+        // another FE would hand that FE a torn file.
+        var codeBytes = Encoding.UTF8.GetBytes("PK-test-code-" + version);
+        var codePath = $"ns/{application}/code/{version}.zip";
+        var code = _writtenCode.Add(codePath) ? Server.Blobs.Put(codePath, codeBytes, "application/zip") : Server.Blobs.Describe(codePath, codeBytes, "application/zip");
         return Server.NewFunctionExecutor("ns", application, function, version, maxConcurrency: maxConcurrency, memoryMib: memoryMib, allocationTimeoutMs: allocationTimeoutMs, initializationTimeoutMs: initializationTimeoutMs, codePayload: code, gpu: gpu);
     }
 
