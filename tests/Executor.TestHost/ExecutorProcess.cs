@@ -40,14 +40,14 @@ public sealed class ExecutorProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', _output);
 
-    public static async Task<ExecutorProcess> StartAsync(string serverAddress, string cachePath, IEnumerable<string>? extraArguments = null, IReadOnlyDictionary<string, string>? environment = null, bool waitForStartup = true)
+    public static async Task<ExecutorProcess> StartAsync(string serverAddress, string cachePath, IEnumerable<string>? extraArguments = null, IReadOnlyDictionary<string, string>? environment = null, bool waitForStartup = true, string? executable = null)
     {
         // Free ports are only free until someone binds them (other test processes run on this host too): a start
         // that dies of "address already in use" is retried on new ports.
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
-            var executor = await StartOnceAsync(serverAddress, cachePath, extraArguments, environment);
+            var executor = await StartOnceAsync(serverAddress, cachePath, extraArguments, environment, executable);
             if (!waitForStartup)
             {
                 return executor;
@@ -70,10 +70,10 @@ public sealed class ExecutorProcess : IAsyncDisposable
         }
     }
 
-    private static Task<ExecutorProcess> StartOnceAsync(string serverAddress, string cachePath, IEnumerable<string>? extraArguments, IReadOnlyDictionary<string, string>? environment)
+    private static Task<ExecutorProcess> StartOnceAsync(string serverAddress, string cachePath, IEnumerable<string>? extraArguments, IReadOnlyDictionary<string, string>? environment, string? executable)
     {
         var monitoringPort = FreePort.Get();
-        var startInfo = new ProcessStartInfo(RepositoryPaths.ExecutorExecutable)
+        var startInfo = new ProcessStartInfo(executable ?? RepositoryPaths.ExecutorExecutable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
