@@ -60,17 +60,65 @@ public sealed class FunctionExecutorClient : IDisposable
     public Task<Fe.HealthCheckResponse> CheckHealthAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         _client.check_healthAsync(new Fe.HealthCheckRequest(), deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
 
-    public Task CreateAllocationAsync(Fe.Allocation allocation, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _client.create_allocationAsync(new Fe.CreateAllocationRequest { Allocation = allocation }, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
+    public async Task CreateAllocationAsync(Fe.Allocation allocation, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var request = new Fe.CreateAllocationRequest { Allocation = allocation };
+        var retried = false;
+        try
+        {
+            await RetryUnsentAsync(() => _client.create_allocationAsync(request, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken, () => retried = true).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists && retried)
+        {
+            // A retried create whose first attempt did reach the FE: the allocation exists, which is what we asked for.
+        }
+    }
 
     public AsyncServerStreamingCall<Fe.AllocationState> WatchAllocationState(string allocationId, CancellationToken cancellationToken) =>
         _client.watch_allocation_state(new Fe.WatchAllocationStateRequest { AllocationId = allocationId }, cancellationToken: cancellationToken);
 
-    public Task SendAllocationUpdateAsync(Fe.AllocationUpdate update, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _client.send_allocation_updateAsync(update, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
+    public Task SendAllocationUpdateAsync(Fe.AllocationUpdate update, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        return RetryUnsentAsync(() => _client.send_allocation_updateAsync(update, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken);
+    }
 
-    public Task DeleteAllocationAsync(string allocationId, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _client.delete_allocationAsync(new Fe.DeleteAllocationRequest { AllocationId = allocationId }, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
+    public Task DeleteAllocationAsync(string allocationId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        return RetryUnsentAsync(() => _client.delete_allocationAsync(new Fe.DeleteAllocationRequest { AllocationId = allocationId }, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken);
+    }
+
+    /// <summary>
+    /// Retries a unary call that failed before the FE received it: the FE's HTTP/2 server closed the connection
+    /// (GOAWAY, e.g. NO_ERROR) or refused it while the call was being started. Such a call was never processed, so
+    /// sending it again on a fresh connection is safe; without this a healthy, busy FE was replaced as "undefined".
+    /// </summary>
+    private static async Task<T> RetryUnsentAsync<T>(Func<Task<T>> call, DateTime deadline, CancellationToken cancellationToken, Action? retrying = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (attempt < MaxUnsentAttempts && IsUnsent(ex) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                retrying?.Invoke();
+                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private const int MaxUnsentAttempts = 3;
+
+    // Grpc.Net.Client reports a failure to start the call (the request never reached the server) as Internal
+    // "Error starting gRPC call" with the HttpRequestException as the debug exception.
+    private static bool IsUnsent(RpcException ex) =>
+        ex.StatusCode == StatusCode.Internal
+        && ex.Status.DebugException is HttpRequestException
+        && ex.Status.Detail.StartsWith("Error starting gRPC call", StringComparison.Ordinal);
 
     public void Dispose() => _channel.Dispose();
 }

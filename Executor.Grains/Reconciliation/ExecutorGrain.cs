@@ -44,6 +44,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
     private bool _stopping;
     private ulong _serverClock;
     private long _changes;
+    private DesiredState? _lastDesired;
     private readonly HashSet<string> _terminationReported = new(StringComparer.Ordinal);
     private long _desiredStatesApplied;
     private IGrainTimer? _reportTimer;
@@ -113,6 +114,8 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         return Task.CompletedTask;
     }
 
+    public Task ReapplyDesiredStateAsync() => _lastDesired is { } latest && !_stopping ? ApplyDesiredStateAsync(latest) : Task.CompletedTask;
+
     public async Task ApplyDesiredStateAsync(DesiredState desiredState)
     {
         if (_stopping)
@@ -120,6 +123,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             return;
         }
 
+        _lastDesired = desiredState;
         var started = Stopwatch.GetTimestamp();
         var changesBefore = _changes;
         try
@@ -380,6 +384,13 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
                 if (_functionExecutors.Count == 0)
                 {
                     _allExecutorsRemoved?.TrySetResult();
+                }
+
+                // The Server may have listed this FE again while it was shutting down (its allocations were dropped
+                // then): reconcile the latest snapshot once more, as a queued self-call, so it is created afresh.
+                if (!_stopping && _lastDesired?.FunctionExecutors.Any(f => f.Id == id) == true)
+                {
+                    _ = this.AsReference<IExecutorGrain>().ReapplyDesiredStateAsync();
                 }
             }
             else if (update.State is not null && _functionExecutors.Contains(id))

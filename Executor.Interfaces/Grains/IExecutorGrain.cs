@@ -18,6 +18,10 @@ public interface IExecutorGrain : IGrainWithStringKey
     [Alias("ApplyDesiredState")]
     Task ApplyDesiredStateAsync(DesiredState desiredState);
 
+    /// <summary>Reconciles the latest desired state again (after an FE shutdown completed, so an FE re-added meanwhile is created).</summary>
+    [Alias("ReapplyDesiredState")]
+    Task ReapplyDesiredStateAsync();
+
     /// <summary>An FE grain's new state and finished results. One-way so FE grains never wait on this grain.</summary>
     [Alias("OnFunctionExecutorUpdate"), OneWay, AlwaysInterleave]
     Task OnFunctionExecutorUpdateAsync(FunctionExecutorUpdate update);
