@@ -36,8 +36,10 @@ public sealed class ExecutorFaultTests
                 async () => { var body = (await scenario.Executor.GetAsync("/state/desired")).Body; return inFlight.All(a => body.Contains(a.AllocationId, StringComparison.Ordinal)); },
                 Host.Patience,
                 "allocations running");
-            var orphans = Host.FunctionExecutorPids(oldId);
-            Assert.Equal(2, orphans.Count);
+            var orphans = await Eventually.UntilAsync(
+                () => Task.FromResult(Host.FunctionExecutorPids(oldId) is { Count: 2 } pids ? pids : null),
+                Host.Patience,
+                $"both FE processes alive (FE states: {string.Join(", ", fes.Select(fe => server.LastStateOf(fe.Id)?.Status + "/" + server.LastStateOf(fe.Id)?.TerminationReason))})");
             var codeEntries = Directory.GetFiles(Path.Combine(cache, "application_cache"), "*", SearchOption.AllDirectories);
             Assert.Equal(2, codeEntries.Length);
 

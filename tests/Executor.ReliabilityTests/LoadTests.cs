@@ -28,6 +28,21 @@ public sealed class LoadTests
             ["EXECUTOR__HealthCheckInterval"] = "00:00:05",
         });
         var server = scenario.Server;
+        try
+        {
+            await RunLoadAsync(scenario, total);
+        }
+        finally
+        {
+            // A failed run must not leave FEs behind (the scenario's SIGTERM may time out with many FEs busy).
+            await scenario.Executor.StopAsync(TimeSpan.FromSeconds(60)).ContinueWith(_ => { }, TaskScheduler.Default);
+            Host.KillFunctionExecutorsOf(scenario.ExecutorId);
+        }
+    }
+
+    private static async Task RunLoadAsync(ExecutorScenario scenario, int total)
+    {
+        var server = scenario.Server;
         var fes = Enumerable.Range(0, FunctionExecutors).Select(i => scenario.AddFunctionExecutor(TestFunctions.Echo, maxConcurrency: 4, application: "load-" + i)).ToList();
         foreach (var fe in fes)
         {
@@ -62,7 +77,7 @@ public sealed class LoadTests
             () =>
             {
                 after = Host.Usage(pid);
-                return after.RssKib <= baseline.RssKib * 1.2 && after.Threads <= baseline.Threads + 8 && after.FileDescriptors <= baseline.FileDescriptors + 16;
+                return after.RssKib <= baseline.RssKib * 1.2 && after.Threads <= baseline.Threads + 12 && after.FileDescriptors <= baseline.FileDescriptors + 16;
             },
             TimeSpan.FromSeconds(90),
             $"executor back to its resting size (baseline {baseline})");
@@ -83,7 +98,18 @@ public sealed class LoadTests
         {
             while (ids.Count < count && pending.Count < Window)
             {
-                var allocation = scenario.AddAllocation(fes[ids.Count % fes.Count], "\"load " + ids.Count.ToString(CultureInfo.InvariantCulture) + "\"");
+                var fe = fes[ids.Count % fes.Count];
+                Allocation allocation;
+                try
+                {
+                    allocation = scenario.AddAllocation(fe, "\"load " + ids.Count.ToString(CultureInfo.InvariantCulture) + "\"");
+                }
+                catch (InvalidOperationException ex)
+                {
+                    var why = string.Join('\n', scenario.Executor.Output.Split('\n').Where(l => (l.Contains(fe.Id, StringComparison.Ordinal) || l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("exception", StringComparison.OrdinalIgnoreCase)) && !l.Contains("dbug", StringComparison.Ordinal)).TakeLast(30));
+                    throw new InvalidOperationException($"FE {fe.Id} is gone after {ids.Count} allocations; status {server.LastStateOf(fe.Id)?.Status}/{server.LastStateOf(fe.Id)?.TerminationReason}; executor log:\n{why}", ex);
+                }
+
                 ids.Add(allocation.AllocationId);
                 pending.Add(allocation.AllocationId);
             }

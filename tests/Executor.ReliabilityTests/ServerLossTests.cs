@@ -14,15 +14,22 @@ public sealed class ServerLossTests
     [Fact]
     public async Task ResultsOfAllocationsFinishedDuringATwentySecondOutageAreEachDeliveredExactlyOnce()
     {
-        await using var scenario = await ExecutorScenario.StartAsync(environment: FastReports);
+        // Report failures back off x3 (1, 3, 9, 27, 81 s...): capped at 5 s here so the return is seen within test time.
+        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string>(FastReports) { ["EXECUTOR__MaxReportBackoff"] = "00:00:05" });
         var server = scenario.Server;
-        var fe = scenario.AddFunctionExecutor(TestFunctions.SleepFor(1500), maxConcurrency: 4);
+
+        // The Server's liveness window outlasts the outage (otherwise it would fail the allocations as EXECUTOR_REMOVED).
+        server.LivenessTimeout = TimeSpan.FromSeconds(120);
+
+        // All 8 run at once for 6 s, so the outage (begun as soon as they are all received) covers every finish.
+        var fe = scenario.AddFunctionExecutor(TestFunctions.SleepFor(6000), maxConcurrency: 8);
         await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Running);
         var allocations = Enumerable.Range(0, 8).Select(_ => scenario.AddAllocation(fe)).ToList();
         await Eventually.TrueAsync(
             async () => { var body = (await scenario.Executor.GetAsync("/state/desired")).Body; return allocations.All(a => body.Contains(a.AllocationId, StringComparison.Ordinal)); },
             Host.Patience,
             "all allocations received before the outage");
+        Assert.All(allocations, a => Assert.Null(server.GetAcceptedResult(a.AllocationId)));
 
         await server.StopListeningAsync();
         var outage = Task.Delay(TimeSpan.FromSeconds(20));
@@ -107,7 +114,7 @@ public sealed class ServerLossTests
             done.Add(allocation);
         }
 
-        Assert.Equal(2, Host.FunctionExecutorPids(scenario.ExecutorId).Count);
+        await Eventually.TrueAsync(() => Host.FunctionExecutorPids(scenario.ExecutorId).Count == 2, Host.Patience, "both FE processes running");
         server.AdoptUntrackedFunctionExecutors = false;
         var before = server.LastSequence;
 
