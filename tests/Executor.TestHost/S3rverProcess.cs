@@ -8,7 +8,6 @@ namespace Executor.TestHost;
 /// <summary>
 /// One s3rver (S3-compatible test server) child process, started through our launcher
 /// <c>tests/s3/start-s3rver.js</c> (adds AbortMultipartUpload), listening on 127.0.0.1 and an OS-chosen port.
-/// Shared copy for end-to-end tests (the blob store tests keep their own, as they compile without this project).
 /// </summary>
 public sealed partial class S3rverProcess : IAsyncDisposable
 {
