@@ -34,6 +34,7 @@ public sealed class AllocationMetrics
         ScheduleLatency = Histogram(meter, "schedule_allocation_latency_seconds", "Time from runnable to started", MetricBuckets.Customer);
         CompletionLatency = Histogram(meter, "allocation_completion_latency_seconds", "Time from received to result ready", MetricBuckets.Customer);
         ProgressUpdates = meter.CreateCounter<long>("allocation_progress_updates", unit: null, description: "Progress updates that reset an allocation's timeout");
+        WatchReopens = meter.CreateCounter<long>("allocation_watch_reopens", unit: null, description: "State streams reopened after a transport failure");
         _completed = meter.CreateCounter<long>("allocations_completed", unit: null, description: "Completed allocations by outcome and failure reason");
         meter.CreateObservableGauge("allocations_getting_prepared", () => Interlocked.Read(ref _preparing), unit: null, description: "Allocations whose inputs are being prepared");
         meter.CreateObservableGauge("allocation_runs_in_progress", () => Interlocked.Read(ref _running), unit: null, description: "Allocations running on function executors");
@@ -64,6 +65,7 @@ public sealed class AllocationMetrics
     public Histogram<double> ScheduleLatency { get; }
     public Histogram<double> CompletionLatency { get; }
     public Counter<long> ProgressUpdates { get; }
+    public Counter<long> WatchReopens { get; }
 
     /// <summary>allocations_completed{outcome_code, failure_reason}: one {all, all} plus the specific pair, as upstream.</summary>
     public void Completed(AllocationOutcome outcome)

@@ -205,48 +205,87 @@ public sealed partial class AllocationRunner
     /// <summary>Follows the state stream until a result arrives; null when the allocation timed out.</summary>
     private async Task<Fe.AllocationResult?> WatchUntilResultAsync()
     {
-        using var call = _client.WatchAllocationState(_spec.AllocationId, _stop.Token);
+        var call = _client.WatchAllocationState(_spec.AllocationId, _stop.Token);
+        var reopenAttempts = 0;
         _deadline = _time.GetUtcNow() + TimeSpan.FromMilliseconds(_timeoutMs);
-        while (true)
+        try
         {
-            var next = call.ResponseStream.MoveNext(_stop.Token);
-            if (!await WaitWithinDeadlineAsync(next))
+            while (true)
             {
-                return null;
-            }
+                var next = call.ResponseStream.MoveNext(_stop.Token);
+                if (!await WaitWithinDeadlineAsync(next))
+                {
+                    return null;
+                }
 
-            if (!await next)
-            {
+                bool hasState;
+                try
+                {
+                    hasState = await next;
+                }
+                catch (RpcException ex) when (_stopReason == AllocationStopReason.None && FunctionExecutorClient.IsTransportFailure(ex) && reopenAttempts < MaxWatchReopens)
+                {
+                    // The connection under the stream broke (e.g. the FE's HTTP/2 server sent GOAWAY) but the FE may be
+                    // fine: watching is side-effect free and the FE answers a new watch with the current state, so reopen
+                    // it a few times before declaring the FE undefined. A dead FE refuses the reopen quickly.
+                    reopenAttempts++;
+                    LogWatchReopened(_logger, _spec.AllocationId, reopenAttempts, ex.Status.Detail);
+                    _metrics.WatchReopens.Add(1);
+                    call.Dispose();
+                    await Task.Delay(TimeSpan.FromMilliseconds(50 * reopenAttempts), _time, _stop.Token);
+                    call = _client.WatchAllocationState(_spec.AllocationId, _stop.Token);
+                    _lastStateHash = null;
+                    continue;
+                }
+
+                if (hasState)
+                {
+                    reopenAttempts = 0;
+                    var result = await OnStateAsync(call.ResponseStream.Current);
+                    if (result is not null)
+                    {
+                        return result;
+                    }
+
+                    continue;
+                }
+
                 // The stream ended without a result: the FE failed internally (reported as FUNCTION_ERROR).
                 LogStreamEndedWithoutResult(_logger, _spec.AllocationId);
                 return new Fe.AllocationResult { OutcomeCode = Fe.AllocationOutcomeCode.Failure, FailureReason = Fe.AllocationFailureReason.InternalError };
             }
-
-            var state = call.ResponseStream.Current;
-            if (state.HasSha256Hash && state.Sha256Hash == _lastStateHash)
-            {
-                continue;
-            }
-
-            _lastStateHash = state.HasSha256Hash ? state.Sha256Hash : null;
-            var reconcileStarted = _time.GetTimestamp();
-            await ReconcileStateAsync(state);
-            var reconcileTime = _time.GetElapsedTime(reconcileStarted);
-
-            // Our own work does not count against the function's time.
-            _deadline += reconcileTime;
-            if (state.Progress is not null && !state.Progress.Equals(_lastProgress))
-            {
-                _lastProgress = state.Progress.Clone();
-                _deadline = _time.GetUtcNow() + TimeSpan.FromMilliseconds(_timeoutMs);
-                _metrics.ProgressUpdates.Add(1);
-            }
-
-            if (state.Result is not null)
-            {
-                return state.Result;
-            }
         }
+        finally
+        {
+            call.Dispose();
+        }
+    }
+
+    private const int MaxWatchReopens = 3;
+
+    /// <summary>Reacts to one state from the FE (once per distinct state); returns the result when it carries one.</summary>
+    private async Task<Fe.AllocationResult?> OnStateAsync(Fe.AllocationState state)
+    {
+        if (state.HasSha256Hash && state.Sha256Hash == _lastStateHash)
+        {
+            return null;
+        }
+
+        _lastStateHash = state.HasSha256Hash ? state.Sha256Hash : null;
+        var reconcileStarted = _time.GetTimestamp();
+        await ReconcileStateAsync(state);
+        var reconcileTime = _time.GetElapsedTime(reconcileStarted);
+
+        // Our own work does not count against the function's time.
+        _deadline += reconcileTime;
+        if (state.Progress is not null && !state.Progress.Equals(_lastProgress))
+        {
+            _lastProgress = state.Progress.Clone();
+            _deadline = _time.GetUtcNow() + TimeSpan.FromMilliseconds(_timeoutMs);
+            _metrics.ProgressUpdates.Add(1);
+        }
+
+        return state.Result;
     }
 
     /// <summary>Waits for the next state within the deadline; the deadline is suspended while a watched call is outstanding.</summary>
@@ -855,6 +894,9 @@ public sealed partial class AllocationRunner
 
     [LoggerMessage(19, LogLevel.Warning, "allocation {AllocationId} timed out after {TimeoutMs} ms")]
     private static partial void LogTimedOut(ILogger logger, string allocationId, uint timeoutMs);
+
+    [LoggerMessage(21, LogLevel.Warning, "allocation {AllocationId}: the FE's state stream broke ({Detail}); reopening it (attempt {Attempt})")]
+    private static partial void LogWatchReopened(ILogger logger, string allocationId, int attempt, string detail);
 
     [LoggerMessage(20, LogLevel.Warning, "aborting multipart upload {Uri} failed: {Reason}")]
     private static partial void LogAbortFailed(ILogger logger, string uri, string reason);

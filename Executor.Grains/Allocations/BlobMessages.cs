@@ -15,14 +15,11 @@ public sealed class BlobMessages(IBlobStore blobStore, BlobStoreOptions options)
 
     public async Task<Fe.BLOB> ReadableAsync(string uri, long size, CancellationToken cancellationToken)
     {
+        // Presigned even for an empty range: that is where the URI is checked (scheme, confinement), so a hostile URI
+        // is refused whatever size the Server claims.
+        var readUri = await blobStore.PresignGetAsync(uri, cancellationToken).ConfigureAwait(false);
         var blob = new Fe.BLOB();
         var chunks = BlobLayout.ReadableChunks(size, options);
-        if (chunks.Count == 0)
-        {
-            return blob;
-        }
-
-        var readUri = await blobStore.PresignGetAsync(uri, cancellationToken).ConfigureAwait(false);
         foreach (var chunk in chunks)
         {
             blob.Chunks.Add(new Fe.BLOBChunk { Uri = readUri, Size = (ulong)chunk.Size });

@@ -49,14 +49,32 @@ internal sealed class LocalPathResolver
     /// <summary>Resolves the URI to a real path, refusing it when it lies outside every allowed root.</summary>
     public string Resolve(string uri)
     {
-        var real = RealPath(PathOf(uri), uri);
-        if (IsConfined && !_roots.Any(root => IsUnder(real, RealPath(root, uri))))
+        var path = PathOf(uri);
+        var real = RealPath(path, uri);
+        if (!IsConfined)
+        {
+            return real;
+        }
+
+        if (!IsInsideRoots(real, uri))
         {
             throw new BlobAccessDeniedException($"Local BLOB path is outside the allowed roots: {uri}");
         }
 
+        // We use the path literally (as upstream), but an FE or another tool may percent-decode it: the decoded
+        // reading must be confined too, so "%2e%2e" or "%2f" cannot step outside a root for someone else.
+        var decoded = Uri.UnescapeDataString(path);
+        if (!string.Equals(decoded, path, StringComparison.Ordinal)
+            && (decoded.Contains('\0', StringComparison.Ordinal) || !IsInsideRoots(RealPath(decoded, uri), uri)))
+        {
+            throw new BlobAccessDeniedException($"Local BLOB path is outside the allowed roots once percent-decoded: {uri}");
+        }
+
         return real;
     }
+
+    private bool IsInsideRoots(string realPath, string uriForErrors) =>
+        _roots.Any(root => IsUnder(realPath, RealPath(root, uriForErrors)));
 
     /// <summary>Checks an already resolved path we derived ourselves (e.g. a multipart part file).</summary>
     public string ResolvePath(string path) => Resolve(Scheme + path);

@@ -33,7 +33,11 @@ public sealed class ExecutorOptions
 
     public TimeSpan ReportRpcTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    public TimeSpan MaxReportBackoff { get; set; } = TimeSpan.FromSeconds(300);
+    /// <summary>Cap of the ×3 backoff after answered report failures; kept well inside the Server's 30 s liveness window.</summary>
+    public TimeSpan MaxReportBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Report retry period while the Server refuses connections (it is down, so probing costs it nothing).</summary>
+    public TimeSpan ServerReconnectInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>A silent desired-state stream is reopened after this long (it doubles as a health check).</summary>
     public TimeSpan DesiredStateStreamIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
@@ -53,6 +57,9 @@ public sealed class ExecutorOptions
 
     /// <summary>Upper bound of the report message; results beyond it go out in later reports.</summary>
     public int MaxReportBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>An FE is not started (STARTUP_FAILED_INTERNAL_ERROR) while the cache file system has less free space; 0 disables the check.</summary>
+    public long MinFreeCacheBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>How long call_function keeps retrying retriable errors.</summary>
     public TimeSpan CallFunctionRetryBudget { get; set; } = TimeSpan.FromMinutes(5);

@@ -57,6 +57,11 @@ public sealed class ExecutorOptionsValidator : IValidateOptions<ExecutorOptions>
         Positive(errors, options.ReportInterval, "Executor:ReportInterval");
         Positive(errors, options.ReportRpcTimeout, "Executor:ReportRpcTimeout");
         Positive(errors, options.MaxReportBackoff, "Executor:MaxReportBackoff");
+        Positive(errors, options.ServerReconnectInterval, "Executor:ServerReconnectInterval");
+        if (options.MinFreeCacheBytes < 0)
+        {
+            errors.Add("Executor:MinFreeCacheBytes must be 0 (no check) or a number of bytes.");
+        }
         Positive(errors, options.DesiredStateStreamIdleTimeout, "Executor:DesiredStateStreamIdleTimeout");
         Positive(errors, options.HealthCheckInterval, "Executor:HealthCheckInterval");
         Positive(errors, options.HealthCheckTimeout, "Executor:HealthCheckTimeout");

@@ -113,6 +113,14 @@ public sealed class FunctionExecutorClient : IDisposable
 
     private const int MaxUnsentAttempts = 3;
 
+    /// <summary>
+    /// True when the call failed in the transport (connection refused, reset or closed by GOAWAY) rather than with an
+    /// answer from the FE. Streams that are side-effect free may be reopened after such a failure.
+    /// </summary>
+    public static bool IsTransportFailure(RpcException ex) =>
+        ex.StatusCode == StatusCode.Unavailable
+        || (ex.StatusCode == StatusCode.Internal && ex.Status.DebugException is HttpRequestException or IOException);
+
     // Grpc.Net.Client reports a failure to start the call (the request never reached the server) as Internal
     // "Error starting gRPC call" with the HttpRequestException as the debug exception.
     private static bool IsUnsent(RpcException ex) =>

@@ -4,6 +4,7 @@ using Executor.Configuration;
 using Executor.FunctionExecutors.Processes;
 using Executor.Grains;
 using Executor.HostResources;
+using Executor.Logging;
 using Executor.Model;
 using Executor.Server;
 using Grpc.Core;
@@ -31,7 +32,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
     private readonly ExecutorOptions _options;
     private readonly AllocationMetrics _metrics;
     private readonly FunctionExecutorMetrics _feMetrics;
-    private readonly ILogger<FunctionExecutorGrain> _logger;
+    private readonly ContextLogger _logger;
     private readonly TimeProvider _time;
 
     private readonly LinkedList<(AllocationSpec Spec, long QueuedAt)> _queue = new();
@@ -84,7 +85,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         _options = options.Value;
         _metrics = metrics;
         _feMetrics = feMetrics;
-        _logger = logger;
+        _logger = new ContextLogger(logger, LogContext.ForExecutor(identity.ExecutorId).ForFunctionExecutor(this.GetPrimaryKeyString()));
         _time = time;
     }
 
@@ -154,6 +155,8 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
     private async Task StartupAsync(FunctionExecutorSpec spec, CancellationToken cancellationToken)
     {
+        // Resource pool, code cache and process launcher are shared services: their lines about this FE carry its ids.
+        using var logScope = _logger.EnterScope();
         var started = Stopwatch.GetTimestamp();
         _feMetrics.Creates.Add(1);
         try
@@ -161,6 +164,11 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             if (spec.IsSandbox || spec.Application is null)
             {
                 throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedInternalError, "sandbox function executors are not supported by this executor");
+            }
+
+            if (CacheSpace.Shortfall(_options.ExpandedCachePath, _options.MinFreeCacheBytes) is { } shortfall)
+            {
+                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedInternalError, shortfall);
             }
 
             // Booked before anything is spent on the FE; released only once its process is gone.
@@ -485,19 +493,25 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
             RemoveQueueHead();
             _metrics.ScheduleLatency.Record(_time.GetElapsedTime(head.Value.QueuedAt).TotalSeconds);
-            var runner = new AllocationRunner(head.Value.Spec, _spec!.AllocationTimeoutMs, _client!, _blobs, _server, _options, this, _metrics, _logger, _time);
-            _running[head.Value.Spec.AllocationId] = runner;
-            _ = RunAsync(runner);
+            var spec = head.Value.Spec;
+            var logger = _logger.WithContext(_logger.Context.ForAllocation(spec.AllocationId, spec.RequestId, spec.FunctionCallId));
+            var runner = new AllocationRunner(spec, _spec!.AllocationTimeoutMs, _client!, _blobs, _server, _options, this, _metrics, logger, _time);
+            _running[spec.AllocationId] = runner;
+            _ = RunAsync(runner, logger);
         }
     }
 
-    private async Task RunAsync(AllocationRunner runner)
+    private async Task RunAsync(AllocationRunner runner, ContextLogger logger)
     {
         var started = Stopwatch.GetTimestamp();
         AllocationRunResult result;
         try
         {
-            result = await runner.RunAsync();
+            // The blob store and Server connection are shared services: their lines about this allocation carry its ids.
+            using (logger.EnterScope())
+            {
+                result = await runner.RunAsync();
+            }
         }
         finally
         {
@@ -595,6 +609,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
     private async Task FinishTerminationAsync(FunctionExecutorTerminationReason reason, List<string> blamed, string message)
     {
+        using var logScope = _logger.EnterScope();
         await DestroyProcessAsync(TimeSpan.Zero);
         await WaitForRunsAsync();
         Schedule();
@@ -639,6 +654,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
     private async Task DestroyProcessAsync(TimeSpan grace)
     {
+        using var logScope = _logger.EnterScope();
         StopHealthChecker();
 
         var process = _process;
@@ -691,6 +707,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             return;
         }
 
+        using var logScope = _logger.EnterScope();
         LogShuttingDown(_logger, Id, _running.Count, _queue.Count);
         _shutDown = true;
         StopHealthChecker();

@@ -1,6 +1,7 @@
 using Executor.Configuration;
 using Executor.FunctionExecutors.Processes;
 using Executor.Grains;
+using Executor.Logging;
 using Executor.Reconciliation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,11 +26,16 @@ public sealed partial class ExecutorLifecycle(
     Allocations.AllocationMetrics allocationMetrics,
     ILogger<ExecutorLifecycle> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
+    private readonly string _executorId = identity.ExecutorId;
+    private readonly ContextLogger _logger = new(logger, LogContext.ForExecutor(identity.ExecutorId));
+
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(ExecutorLifecycle), ServiceLifecycleStage.Active, StartAsync, StopAsync);
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {
+        // The orphan reaper and host measurement write their lines inside this scope.
+        using var logScope = _logger.EnterScope();
         // Resolved for its side effect: the info/state/health instruments exist from the first scrape.
         _ = infoMetrics;
         _ = functionExecutorMetrics;
@@ -38,18 +44,19 @@ public sealed partial class ExecutorLifecycle(
         var reaped = await reaper.ReapAsync(cancellationToken);
         if (reaped > 0)
         {
-            LogReaped(logger, reaped);
+            LogReaped(_logger, reaped);
         }
 
         await capacity.InitializeAsync(cancellationToken);
-        LogHostResources(logger, capacity.Total.CpuCount, capacity.Total.MemoryBytes, capacity.Total.DiskBytes, capacity.Total.Gpu?.Count ?? 0);
+        LogHostResources(_logger, capacity.Total.CpuCount, capacity.Total.MemoryBytes, capacity.Total.DiskBytes, capacity.Total.Gpu?.Count ?? 0);
         await grains.GetGrain<IExecutorGrain>(ExecutorGrainKeys.Executor).StartAsync();
         readiness.MarkReady();
-        LogStarted(logger, identity.ExecutorId, ExecutorIdentity.Version);
+        LogStarted(_logger, _executorId, ExecutorIdentity.Version);
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
+        using var logScope = _logger.EnterScope();
         readiness.MarkStopping();
         try
         {
@@ -57,7 +64,7 @@ public sealed partial class ExecutorLifecycle(
         }
         catch (Exception ex)
         {
-            LogShutdownFailed(logger, ex);
+            LogShutdownFailed(_logger, ex);
         }
     }
 

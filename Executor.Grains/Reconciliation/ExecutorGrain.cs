@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Executor.Configuration;
 using Executor.Grains;
+using Executor.Logging;
 using Executor.Metrics;
 using Executor.Model;
 using Executor.Server;
@@ -26,7 +27,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
     private readonly IHostCapacitySource _capacity;
     private readonly ExecutorOptions _options;
     private readonly ReconcilerMetrics _metrics;
-    private readonly ILogger<ExecutorGrain> _logger;
+    private readonly ILogger _logger;
 
     private readonly OrderedDictionary<string, FunctionExecutorState> _feStates = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FunctionExecutorStatus> _lastLiveStatus = new(StringComparer.Ordinal);
@@ -75,7 +76,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         _capacity = capacity;
         _options = options.Value;
         _metrics = metrics;
-        _logger = logger;
+        _logger = new ContextLogger(logger, LogContext.ForExecutor(identity.ExecutorId));
         _reportInterval = _options.ReportInterval;
     }
 
@@ -609,7 +610,12 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         catch (Exception ex)
         {
             _health.ReportFailed();
-            _reportInterval = TimeSpan.FromTicks(Math.Min(_reportInterval.Ticks * 3, _options.MaxReportBackoff.Ticks));
+            // A Server that refuses connections is down, not overloaded: probe it every ServerReconnectInterval so
+            // the first report after its return lands within that interval. Answered failures back off ×3, capped
+            // well inside the Server's 30 s liveness window (upstream's 15/45/135 s schedule lets it lapse).
+            _reportInterval = ex is ServerUnreachableException
+                ? TimeSpan.FromTicks(Math.Min(_options.ServerReconnectInterval.Ticks, _options.ReportInterval.Ticks))
+                : TimeSpan.FromTicks(Math.Min(_reportInterval.Ticks * 3, _options.MaxReportBackoff.Ticks));
             _server.RecycleChannel();
             LogReportFailed(_logger, ex.Message, _reportInterval.TotalSeconds);
         }

@@ -1,5 +1,6 @@
 using Executor.Configuration;
 using Executor.Grains;
+using Executor.Logging;
 using Executor.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,7 @@ public sealed partial class DesiredStatePump : IAsyncDisposable
     private readonly IGrainFactory _grains;
     private readonly ServerSessionSignals _signals;
     private readonly ExecutorOptions _options;
-    private readonly ILogger<DesiredStatePump> _logger;
+    private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -30,13 +31,13 @@ public sealed partial class DesiredStatePump : IAsyncDisposable
     private bool _delivering;
     private Task _delivery = Task.CompletedTask;
 
-    public DesiredStatePump(IServerConnection server, IGrainFactory grains, ServerSessionSignals signals, IOptions<ExecutorOptions> options, ILogger<DesiredStatePump> logger, TimeProvider time)
+    public DesiredStatePump(IServerConnection server, IGrainFactory grains, ServerSessionSignals signals, IOptions<ExecutorOptions> options, ExecutorIdentity identity, ILogger<DesiredStatePump> logger, TimeProvider time)
     {
         _server = server;
         _grains = grains;
         _signals = signals;
         _options = options.Value;
-        _logger = logger;
+        _logger = new ContextLogger(logger, LogContext.ForExecutor(identity.ExecutorId));
         _time = time;
     }
 

@@ -61,3 +61,9 @@ public class ServerRpcException(string message, Exception? inner = null, bool re
 }
 
 public sealed class ExecutorNotRegisteredException(string message) : ServerRpcException(message);
+
+/// <summary>
+/// Nothing answered at the Server's address (connection refused or no route): the Server is down, not overloaded,
+/// so retrying soon costs it nothing and gets a report in as soon as it is back.
+/// </summary>
+public sealed class ServerUnreachableException(string message, Exception? inner = null) : ServerRpcException(message, inner);

@@ -100,11 +100,14 @@ public static class ExecutorHost
         }
         else
         {
+            // One JSON object per line; scopes (ExecutorId, FunctionExecutorId, AllocationId, ...) go under "Scopes"
+            // as objects whose properties are the scope's named values.
             builder.Logging.AddJsonConsole(o =>
             {
                 o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff";
                 o.IncludeScopes = true;
                 o.UseUtcTimestamp = true;
+                o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
             });
         }
 

@@ -450,10 +450,15 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
     public async Task RunVariantsAsync(IReadOnlyList<(string Name, string Executable, Dictionary<string, string> Env)> variants)
     {
         var rows = new List<object>();
-        var reps = 3;
-        var idle = TimeSpan.FromSeconds(options.Smoke ? 2 : 10);
+        var reps = Math.Max(1, options.Reps);
+        var idle = options.VariantIdle;
         foreach (var (name, executable, env) in variants)
         {
+            if (options.VariantFilter.Count > 0 && !options.VariantFilter.Any(f => name.Contains(f, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
             if (!File.Exists(executable))
             {
                 Log($"variant {name}: {executable} not found, skipped");
@@ -462,25 +467,32 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
 
             var startups = new List<double>();
             var registered = new List<double>();
-            long rss = 0;
-            double cpuStart = 0;
+            var cpuToStart = new List<double>();
+            var rss = new List<double>();
+            var anon = new List<double>();
+            var file = new List<double>();
+            var shmem = new List<double>();
             for (var rep = 0; rep < reps; rep++)
             {
                 await using var world = await World.StartAsync(executable, env, cancellationToken);
                 startups.Add(world.Startup.TotalMilliseconds);
                 registered.Add(world.Registered.TotalMilliseconds);
-                if (rep == reps - 1)
-                {
-                    cpuStart = world.Executor.CpuSeconds();
-                    await Task.Delay(idle, cancellationToken);
-                    rss = world.Executor.RssBytes();
-                }
+                cpuToStart.Add(world.Executor.CpuSeconds());
+                await Task.Delay(idle, cancellationToken);
+                var pid = world.Executor.Pid;
+                rss.Add(world.Executor.RssBytes() / 1048576.0);
+                anon.Add(ProcFs.StatusBytes(pid, "RssAnon:") / 1048576.0);
+                file.Add(ProcFs.StatusBytes(pid, "RssFile:") / 1048576.0);
+                shmem.Add(ProcFs.StatusBytes(pid, "RssShmem:") / 1048576.0);
             }
 
             var s = Summary.Of(startups);
-            rows.Add(new { name, env, startup_ms = startups, registered_ms = registered, idle_rss_mib = rss / 1048576.0, cpu_s_at_startup_plus_idle = cpuStart });
-            Add("runtime settings", $"{name}: startup median / idle RSS", s.P50, "ms", note: $"idle RSS after {idle.TotalSeconds:0} s {rss / 1048576.0:0.0} MiB; CPU s to start {cpuStart:0.00}; startups {string.Join(", ", startups.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))}");
-            Log($"variant {name}: startup {s.P50:0} ms, idle RSS {rss / 1048576.0:0.0} MiB, CPU to start {cpuStart:0.00} s");
+            var cpu = Summary.Of(cpuToStart).P50;
+            var mem = Summary.Of(rss).P50;
+            var split = $"anon {Summary.Of(anon).P50:0.0} / file {Summary.Of(file).P50:0.0} / shmem {Summary.Of(shmem).P50:0.0} MiB";
+            rows.Add(new { name, executable, env, startup_ms = startups, registered_ms = registered, cpu_s_to_start = cpuToStart, idle_rss_mib = rss, rss_anon_mib = anon, rss_file_mib = file, rss_shmem_mib = shmem });
+            Add("runtime settings", $"{name}: startup median", s.P50, "ms", note: $"idle RSS after {idle.TotalSeconds:0} s, median {mem:0.0} MiB ({split}); CPU s to start, median {cpu:0.00}; startups {string.Join(", ", startups.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))}");
+            Log($"variant {name}: startup median {s.P50:0} ms ({string.Join(", ", startups.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))}), CPU to start {cpu:0.00} s, idle RSS {mem:0.0} MiB ({split})");
         }
 
         details["runtime_variants"] = rows;

@@ -5,11 +5,12 @@ using System.Text.Json;
 using Executor.Bench;
 using Executor.Testing;
 
-// dotnet run -c Release --project bench/Executor.Bench -- --smoke | --full [--no-variants] [--variants-only] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]
+// dotnet run -c Release --project bench/Executor.Bench -- --smoke | --full [--no-variants] [--variants-only] [--variant TEXT]... [--startup-only] [--reps N] [--idle SECONDS]
+//     [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Executor.Bench --smoke|--full [--no-variants] [--variants-only] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...");
+    Console.Error.WriteLine("usage: Executor.Bench --smoke|--full [--no-variants] [--variants-only] [--variant TEXT]... [--startup-only] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...");
     return 2;
 }
 
@@ -41,12 +42,17 @@ string? failure = null;
 try
 {
     var bench = new Bench(options, figures, details, cts.Token);
-    if (!options.VariantsOnly)
+    if (options.StartupOnly)
+    {
+        // Ad-hoc: fresh starts of --executor with --executor-env only (the runtime-settings measurement of one variant).
+        await bench.RunVariantsAsync([("--executor with --executor-env", options.Executable, new Dictionary<string, string>(options.Environment ?? new Dictionary<string, string>()))]);
+    }
+    else if (!options.VariantsOnly)
     {
         await bench.RunMainAsync();
     }
 
-    if (options.Variants)
+    if (options.Variants && !options.StartupOnly)
     {
         await bench.RunVariantsAsync(options.RuntimeVariants());
     }
@@ -111,6 +117,18 @@ namespace Executor.Bench
 
         public bool VariantsOnly { get; init; }
 
+        /// <summary>Only fresh starts of the configured executor (startup, CPU to start, idle RSS), <see cref="Reps"/> times.</summary>
+        public bool StartupOnly { get; init; }
+
+        /// <summary>Fresh executor starts per runtime-setting variant.</summary>
+        public int Reps { get; init; } = 3;
+
+        /// <summary>Idle time before RSS is read in the variant runs.</summary>
+        public TimeSpan VariantIdle { get; init; } = TimeSpan.FromSeconds(10);
+
+        /// <summary>Substrings of variant names to run (all when empty).</summary>
+        public IReadOnlyList<string> VariantFilter { get; init; } = [];
+
         public TimeSpan GlobalTimeout { get; init; }
 
         public string? OutPath { get; init; }
@@ -124,6 +142,10 @@ namespace Executor.Bench
             bool? smoke = null;
             bool? variants = null;
             var variantsOnly = false;
+            var startupOnly = false;
+            int? reps = null;
+            double? idle = null;
+            var filter = new List<string>();
             double? timeout = null;
             string? outPath = null;
             string? executable = null;
@@ -137,6 +159,10 @@ namespace Executor.Bench
                     case "--no-variants": variants = false; break;
                     case "--variants": variants = true; break;
                     case "--variants-only": variantsOnly = true; variants = true; break;
+                    case "--variant" when i + 1 < args.Length: filter.Add(args[++i]); break;
+                    case "--startup-only": startupOnly = true; break;
+                    case "--reps" when i + 1 < args.Length: reps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--idle" when i + 1 < args.Length: idle = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--timeout" when i + 1 < args.Length: timeout = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--out" when i + 1 < args.Length: outPath = Path.GetFullPath(args[++i]); break;
                     case "--executor" when i + 1 < args.Length: executable = Path.GetFullPath(args[++i]); break;
@@ -158,6 +184,10 @@ namespace Executor.Bench
                 Smoke = smoke.Value,
                 Variants = variants ?? !smoke.Value,
                 VariantsOnly = variantsOnly,
+                StartupOnly = startupOnly,
+                Reps = reps ?? 3,
+                VariantIdle = TimeSpan.FromSeconds(idle ?? (smoke.Value ? 2 : 10)),
+                VariantFilter = filter,
                 GlobalTimeout = TimeSpan.FromSeconds(timeout ?? (smoke.Value ? 120 : 1800)),
                 OutPath = outPath,
                 Executable = executable ?? RepositoryPaths.ExecutorExecutable,

@@ -54,6 +54,21 @@ public sealed class ConfinementTests : IDisposable
     }
 
     [Fact]
+    public async Task Percent_encoded_escapes_are_refused_but_harmless_escapes_inside_the_root_work()
+    {
+        // An FE that percent-decodes would read these outside the root, so they are refused although we read literally.
+        await AssertDeniedEverywhereAsync($"file://{_root}/%2e%2e/outside/secret");
+        await AssertDeniedEverywhereAsync($"file://{_root}/%2E%2E%2Foutside/secret");
+        await AssertDeniedEverywhereAsync($"file://{_root}/a%00b");
+        Assert.False(File.Exists(Path.Combine(_root, "%2e%2e", "outside", "secret")));
+
+        // A percent sign that stays inside the root either way is an ordinary file name.
+        var uri = $"file://{_root}/100%25done";
+        await _store.PutAsync(uri, new byte[] { 7 }, CancellationToken.None);
+        Assert.Equal(new byte[] { 7 }, await File.ReadAllBytesAsync(Path.Combine(_root, "100%25done")));
+    }
+
+    [Fact]
     public async Task Sibling_with_the_root_as_prefix_is_refused()
     {
         var sibling = Directory.CreateDirectory(_root + "2").FullName;

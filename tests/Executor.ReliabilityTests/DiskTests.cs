@@ -23,7 +23,7 @@ public sealed class DiskTests
         try
         {
             server = await FakeServer.StartAsync(new FakeServerOptions { BlobStoreDirectory = temp.Combine("blobs") });
-            executor = await ExecutorProcess.StartAsync(server.Address, cache, environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:00:01" });
+            executor = await ExecutorProcess.StartAsync(server.Address, cache, environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:00:01", ["EXECUTOR__MinFreeCacheBytes"] = "524288" });
             executorId = (await server.WaitForRegisteredExecutorAsync(timeout: Host.Patience)).ExecutorId;
 
             // Fill the file system to the last byte.
@@ -53,26 +53,16 @@ public sealed class DiskTests
             var queued = server.AddAllocation(server.NewAllocation(fe, [arg], requestId: "r"), executorId);
             server.AddFunctionExecutor(executorId, fe);
 
-            // Finding (see README): the issue expects STARTUP_FAILED_INTERNAL_ERROR; today the cache write failure is only a
-            // warning, the FE is launched and its initialize fails, which is reported as STARTUP_FAILED_FUNCTION_ERROR.
-            // Observed both ways on this machine: the FE either fails initialize (STARTUP_FAILED_FUNCTION_ERROR) or runs from
-            // the in-memory bundle (SUCCESS). Either is a defined outcome; a hang or an executor crash is not.
+            // The start is refused before anything is spent: STARTUP_FAILED_INTERNAL_ERROR for the FE and its queued allocation,
+            // with a log line that names the file system and the shortfall; no process was launched.
             var result = await server.WaitForResultAsync(queued.AllocationId, Host.Patience);
-            var reason = server.LastStateOf(fe.Id)?.TerminationReason ?? FunctionExecutorTerminationReason.Unknown;
-            if (result.OutcomeCode == AllocationOutcomeCode.Failure)
-            {
-                reason = (await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Terminated)).FunctionExecutorStates.Single(s => s.Description.Id == fe.Id).TerminationReason;
-                Assert.True(reason is FunctionExecutorTerminationReason.StartupFailedInternalError or FunctionExecutorTerminationReason.StartupFailedFunctionError, reason.ToString());
-                Assert.Equal(reason == FunctionExecutorTerminationReason.StartupFailedInternalError ? AllocationFailureReason.StartupFailedInternalError : AllocationFailureReason.StartupFailedFunctionError, result.FailureReason);
-                Assert.Empty(Host.FunctionExecutorPidsOf(fe.Id));
-            }
-            else
-            {
-                server.RemoveFunctionExecutor(fe.Id);
-                await Host.WaitForNoProcessAsync(fe.Id);
-            }
-
-            Assert.Contains("could not write application code cache entry", executor.Output, StringComparison.Ordinal);
+            Assert.Equal(AllocationOutcomeCode.Failure, result.OutcomeCode);
+            Assert.Equal(AllocationFailureReason.StartupFailedInternalError, result.FailureReason);
+            var reason = (await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Terminated)).FunctionExecutorStates.Single(s => s.Description.Id == fe.Id).TerminationReason;
+            Assert.Equal(FunctionExecutorTerminationReason.StartupFailedInternalError, reason);
+            Assert.Empty(Host.FunctionExecutorPidsOf(fe.Id));
+            await Eventually.TrueAsync(() => executor.Output.Contains("bytes free; starting a function executor needs at least", StringComparison.Ordinal), Host.Patience, "the shortfall is logged");
+            Assert.False(File.Exists(Path.Combine(cache, "fe-logs", fe.Id + ".log")), "no FE was launched");
             Console.WriteLine($"[reliability] full cache file system: allocation {result.OutcomeCode}/{result.FailureReason}, FE termination {reason}");
 
             // Still up, still reporting.

@@ -10,8 +10,8 @@ namespace Executor.ReliabilityTests;
 /// <summary>Thousands of allocations through 8 FEs: every result exactly once, and the executor returns to its resting size.</summary>
 public sealed class LoadTests
 {
-    /// <summary>CI default, sized for a 2-core machine shared with other test projects; override with RELIABILITY_LOAD_ALLOCATIONS.</summary>
-    private const int DefaultAllocations = 3000;
+    /// <summary>The figure; RELIABILITY_LOAD_ALLOCATIONS overrides it (e.g. for a quick local run).</summary>
+    private const int DefaultAllocations = 20_000;
     private const int FunctionExecutors = 8;
     private const int Window = 96;
 
@@ -46,7 +46,15 @@ public sealed class LoadTests
         var fes = Enumerable.Range(0, FunctionExecutors).Select(i => scenario.AddFunctionExecutor(TestFunctions.Echo, maxConcurrency: 4, application: "load-" + i)).ToList();
         foreach (var fe in fes)
         {
-            await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Running);
+            try
+            {
+                await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Running);
+            }
+            catch (TimeoutException ex)
+            {
+                var log = string.Join('\n', scenario.Executor.Output.Split('\n').Where(l => l.Contains(fe.Id, StringComparison.Ordinal)).TakeLast(20));
+                throw new TimeoutException($"FE {fe.Id} never reported RUNNING: last state {server.LastStateOf(fe.Id)?.Status}/{server.LastStateOf(fe.Id)?.TerminationReason}; executor log:\n{log}", ex);
+            }
         }
 
         var pid = scenario.Executor.ProcessId;

@@ -14,12 +14,12 @@ public sealed class ServerLossTests
     [Fact]
     public async Task ResultsOfAllocationsFinishedDuringATwentySecondOutageAreEachDeliveredExactlyOnce()
     {
-        // Report failures back off x3 (1, 3, 9, 27, 81 s...): capped at 5 s here so the return is seen within test time.
-        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string>(FastReports) { ["EXECUTOR__MaxReportBackoff"] = "00:00:05" });
+        // Default report settings and the Server's real 30 s liveness window: while the Server refuses connections the
+        // executor retries every second, so its first report after a 20 s outage lands before it would be deregistered.
+        await using var scenario = await ExecutorScenario.StartAsync();
         var server = scenario.Server;
-
-        // The Server's liveness window outlasts the outage (otherwise it would fail the allocations as EXECUTOR_REMOVED).
-        server.LivenessTimeout = TimeSpan.FromSeconds(120);
+        Assert.Equal(TimeSpan.FromSeconds(30), server.LivenessTimeout);
+        var executorId = scenario.ExecutorId;
 
         // All 8 run at once for 6 s, so the outage (begun as soon as they are all received) covers every finish.
         var fe = scenario.AddFunctionExecutor(TestFunctions.SleepFor(6000), maxConcurrency: 8);
@@ -39,11 +39,17 @@ public sealed class ServerLossTests
         Assert.False(scenario.Executor.HasExited);
 
         await server.StartListeningAsync();
+        var returned = DateTimeOffset.UtcNow;
+        var firstAfter = await server.WaitForReportAsync(r => r.Succeeded, Host.Patience, afterSequence: server.LastSequence);
+        Console.WriteLine($"[reliability] first accepted report {(firstAfter.ReceivedAt - returned).TotalMilliseconds:0} ms after the Server returned");
         foreach (var allocation in allocations)
         {
             var result = await server.WaitForResultAsync(allocation.AllocationId, Host.Patience);
             Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
         }
+
+        // Never deregistered: still the same executor, never tombstoned, so nothing was rescheduled elsewhere.
+        Assert.DoesNotContain(server.Deregistrations, d => d.ExecutorId == executorId);
 
         // A few more reports after the last acceptance: nothing is sent again.
         var last = server.LastSequence;

@@ -40,14 +40,15 @@ public sealed class ExecutorProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', _output);
 
-    public static async Task<ExecutorProcess> StartAsync(string serverAddress, string cachePath, IEnumerable<string>? extraArguments = null, IReadOnlyDictionary<string, string>? environment = null, bool waitForStartup = true, string? executable = null)
+    /// <param name="readableLogs">true passes -v (readable console lines); false keeps the production JSON lines.</param>
+    public static async Task<ExecutorProcess> StartAsync(string serverAddress, string cachePath, IEnumerable<string>? extraArguments = null, IReadOnlyDictionary<string, string>? environment = null, bool waitForStartup = true, string? executable = null, bool readableLogs = true)
     {
         // Free ports are only free until someone binds them (other test processes run on this host too): a start
         // that dies of "address already in use" is retried on new ports.
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
-            var executor = await StartOnceAsync(serverAddress, cachePath, extraArguments, environment, executable);
+            var executor = await StartOnceAsync(serverAddress, cachePath, extraArguments, environment, executable, readableLogs);
             if (!waitForStartup)
             {
                 return executor;
@@ -70,7 +71,7 @@ public sealed class ExecutorProcess : IAsyncDisposable
         }
     }
 
-    private static Task<ExecutorProcess> StartOnceAsync(string serverAddress, string cachePath, IEnumerable<string>? extraArguments, IReadOnlyDictionary<string, string>? environment, string? executable)
+    private static Task<ExecutorProcess> StartOnceAsync(string serverAddress, string cachePath, IEnumerable<string>? extraArguments, IReadOnlyDictionary<string, string>? environment, string? executable, bool readableLogs)
     {
         var monitoringPort = FreePort.Get();
         var startInfo = new ProcessStartInfo(executable ?? RepositoryPaths.ExecutorExecutable)
@@ -87,10 +88,14 @@ public sealed class ExecutorProcess : IAsyncDisposable
                      "--silo-port", FreePort.Get().ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--gateway-port", FreePort.Get().ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--function-executor-command", RepositoryPaths.TestFunctionExecutor,
-                     "-v",
                  })
         {
             startInfo.ArgumentList.Add(arg);
+        }
+
+        if (readableLogs)
+        {
+            startInfo.ArgumentList.Add("-v");
         }
 
         foreach (var arg in extraArguments ?? [])
@@ -103,6 +108,10 @@ public sealed class ExecutorProcess : IAsyncDisposable
         startInfo.Environment["EXECUTOR__HealthCheckTimeout"] = "00:00:01";
         startInfo.Environment["EXECUTOR__FunctionExecutorStopGracePeriod"] = "00:00:01";
         startInfo.Environment["DOTNET_gcServer"] = "0";
+
+        // The test FE is a .NET process: several cold starts at once on a loaded 2-core machine can take longer than the
+        // production 5 s bound on opening the port (the real FE opens it in about 0.5 s). The launcher's tests cover the bound.
+        startInfo.Environment["FUNCTIONEXECUTOR__STARTUPTIMEOUT"] = "00:00:30";
 
         // Tests place more FEs than a CI machine has cores; GPUs stay booked. Tests of the ledger turn this back on.
         startInfo.Environment["HOSTRESOURCES__EnforceFunctionExecutorResources"] = "false";

@@ -27,14 +27,14 @@ public sealed class ExecutorScenario : IAsyncDisposable
 
     public string Root => _temp.Path;
 
-    public static async Task<ExecutorScenario> StartAsync(FakeServerOptions? serverOptions = null, IEnumerable<string>? executorArguments = null, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<ExecutorScenario> StartAsync(FakeServerOptions? serverOptions = null, IEnumerable<string>? executorArguments = null, IReadOnlyDictionary<string, string>? environment = null, bool readableLogs = true)
     {
         var temp = new TempDirectory("executor-e2e");
         var server = await FakeServer.StartAsync(serverOptions ?? new FakeServerOptions { BlobStoreDirectory = Path.Combine(temp.Path, "blobs") });
         ExecutorProcess? executor = null;
         try
         {
-            executor = await ExecutorProcess.StartAsync(server.Address, Path.Combine(temp.Path, "cache"), executorArguments, environment);
+            executor = await ExecutorProcess.StartAsync(server.Address, Path.Combine(temp.Path, "cache"), executorArguments, environment, readableLogs: readableLogs);
             var registered = await server.WaitForRegisteredExecutorAsync(timeout: TimeSpan.FromSeconds(30));
             return new ExecutorScenario(temp, server, executor, registered.ExecutorId);
         }

@@ -104,6 +104,17 @@ public sealed partial class FakeServer
     public Task<ReceivedReport> WaitForReportAsync(Func<ReceivedReport, bool> predicate, TimeSpan? timeout = null, long afterSequence = 0) =>
         WaitForAsync(_ => _reports.FirstOrDefault(r => r.Sequence > afterSequence && predicate(r)), timeout, "a matching report");
 
+    /// <summary>The first accepted report after <paramref name="afterSequence"/> that lists the FE with <paramref name="status"/>.</summary>
+    public Task<ReceivedReport> WaitForFunctionExecutorStatusAsync(string functionExecutorId, FunctionExecutorStatus status, TimeSpan? timeout = null, long afterSequence = 0) =>
+        WaitForAsync(
+            _ => _reports.FirstOrDefault(r => r.Sequence > afterSequence && r.Succeeded && r.FunctionExecutorStates.Any(s => s.Description?.Id == functionExecutorId && s.Status == status)),
+            timeout,
+            $"function executor {functionExecutorId} reported {status}");
+
+    /// <summary>The FE's state in the last accepted report that listed it.</summary>
+    public FunctionExecutorState? LastReportedStateOf(string functionExecutorId) =>
+        Read(() => _reports.Where(r => r.Succeeded).SelectMany(r => r.FunctionExecutorStates).LastOrDefault(s => s.Description?.Id == functionExecutorId));
+
     /// <summary>The accepted result of an allocation.</summary>
     public Task<AllocationResult> WaitForResultAsync(string allocationId, TimeSpan? timeout = null) =>
         WaitForAsync(server => server.GetAcceptedResult(allocationId), timeout, $"a result for allocation {allocationId}");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Executor.Logging;
 using Executor.Metrics;
 using Executor.Model;
 using Google.Protobuf;
@@ -18,7 +19,7 @@ public sealed partial class ServerV1Connection : IServerConnection
 {
     private readonly ServerChannelProvider _channels;
     private readonly ServerMetrics _metrics;
-    private readonly ILogger<ServerV1Connection> _logger;
+    private readonly ILogger _logger;
     private readonly DesiredStateReader _reader;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ProtoV1.FunctionExecutorDescription> _descriptions = new(StringComparer.Ordinal);
@@ -27,12 +28,12 @@ public sealed partial class ServerV1Connection : IServerConnection
     private ProtoV1.DesiredExecutorState? _lastDesired;
     private HashSet<string> _lastDesiredExecutorIds = new(StringComparer.Ordinal);
 
-    public ServerV1Connection(ServerChannelProvider channels, ServerMetrics metrics, ILogger<ServerV1Connection> logger, Microsoft.Extensions.Options.IOptions<Configuration.ExecutorOptions> options)
+    public ServerV1Connection(ServerChannelProvider channels, ServerMetrics metrics, ILogger<ServerV1Connection> logger, Microsoft.Extensions.Options.IOptions<Configuration.ExecutorOptions> options, Configuration.ExecutorIdentity? identity = null)
     {
         _channels = channels;
         _metrics = metrics;
-        _logger = logger;
-        _reader = new DesiredStateReader(logger);
+        _logger = identity is null ? logger : new ContextLogger(logger, LogContext.ForExecutor(identity.ExecutorId));
+        _reader = new DesiredStateReader(_logger);
         _maxReportBytes = options.Value.MaxReportBytes;
     }
 
@@ -57,7 +58,8 @@ public sealed partial class ServerV1Connection : IServerConnection
         catch (RpcException ex)
         {
             _metrics.StateReportRpcErrors.Add(1);
-            throw new ServerRpcException($"report_executor_state failed: {ex.StatusCode} {ex.Status.Detail}", ex);
+            var message = $"report_executor_state failed: {ex.StatusCode} {ex.Status.Detail}";
+            throw IsConnectionRefused(ex) ? new ServerUnreachableException(message, ex) : new ServerRpcException(message, ex);
         }
         finally
         {
@@ -65,6 +67,24 @@ public sealed partial class ServerV1Connection : IServerConnection
         }
 
         return new ReportReceipt(delivered, leftOver, size);
+    }
+
+    private static bool IsConnectionRefused(RpcException ex)
+    {
+        if (ex.StatusCode != StatusCode.Unavailable)
+        {
+            return false;
+        }
+
+        for (var inner = ex.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused or System.Net.Sockets.SocketError.HostUnreachable or System.Net.Sockets.SocketError.NetworkUnreachable })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     internal (ProtoV1.ReportExecutorStateRequest Request, List<string> Delivered, bool LeftOver) BuildRequest(ExecutorReport report)

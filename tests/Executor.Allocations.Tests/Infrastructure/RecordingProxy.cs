@@ -32,6 +32,9 @@ internal sealed class RecordingProxy : IAsyncDisposable
 
     public IReadOnlyList<ProxiedRequest> Requests => [.. _requests];
 
+    /// <summary>When set, every request is answered with this status (an S3 error body) instead of being forwarded.</summary>
+    public int? FailWith { get; set; }
+
     public static async Task<RecordingProxy> StartAsync(string upstream)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -50,6 +53,15 @@ internal sealed class RecordingProxy : IAsyncDisposable
     private async Task ForwardAsync(HttpContext context, Uri target)
     {
         var incoming = context.Request;
+        if (FailWith is { } status)
+        {
+            _requests.Enqueue(new ProxiedRequest(incoming.Method, incoming.Path.Value ?? string.Empty, incoming.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal), incoming.Headers.Range.ToString() is { Length: > 0 } fr ? fr : null, status));
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "application/xml";
+            await context.Response.WriteAsync("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError</Code><Message>injected by the test proxy</Message></Error>", context.RequestAborted);
+            return;
+        }
+
         using var outgoing = new HttpRequestMessage(new HttpMethod(incoming.Method), new Uri(target, incoming.Path.ToUriComponent() + incoming.QueryString.ToUriComponent()));
         if (incoming.ContentLength is > 0 || incoming.Headers.ContainsKey("Transfer-Encoding"))
         {

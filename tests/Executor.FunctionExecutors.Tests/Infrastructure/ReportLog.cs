@@ -16,7 +16,7 @@ internal static class ReportLog
 
     /// <summary>The first accepted report that lists the FE with <paramref name="status"/>.</summary>
     public static Task<ReceivedReport> WaitForStatusAsync(this FakeServer server, string functionExecutorId, FunctionExecutorStatus status, long afterSequence = 0) =>
-        server.WaitForReportAsync(r => r.Succeeded && StateOf(r, functionExecutorId)?.Status == status, Patience, afterSequence);
+        server.WaitForFunctionExecutorStatusAsync(functionExecutorId, status, Patience, afterSequence);
 
     /// <summary>The accepted report in which the Server took the allocation's result.</summary>
     public static ReceivedReport ReportAccepting(this FakeServer server, string allocationId) =>

@@ -171,10 +171,9 @@ internal static class Host
     }
 
     public static Task<ReceivedReport> WaitForStatusAsync(this FakeServer server, string functionExecutorId, FunctionExecutorStatus status, long afterSequence = 0) =>
-        server.WaitForReportAsync(r => r.Succeeded && r.FunctionExecutorStates.Any(s => s.Description.Id == functionExecutorId && s.Status == status), Patience, afterSequence);
+        server.WaitForFunctionExecutorStatusAsync(functionExecutorId, status, Patience, afterSequence);
 
-    public static FunctionExecutorState? LastStateOf(this FakeServer server, string functionExecutorId) =>
-        server.Reports.Where(r => r.Succeeded).SelectMany(r => r.FunctionExecutorStates).LastOrDefault(s => s.Description.Id == functionExecutorId);
+    public static FunctionExecutorState? LastStateOf(this FakeServer server, string functionExecutorId) => server.LastReportedStateOf(functionExecutorId);
 
     private static List<int> FindWithArgument(Func<string[], bool> match)
     {

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Text;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Executor.Allocations.Tests.Infrastructure;
+using Executor.Protocol.ServerV1;
+using Executor.TestHost;
+using FakeIndexifyServer;
+using TestFunctionExecutor;
+using Xunit;
+
+namespace Executor.Allocations.Tests;
+
+/// <summary>
+/// Issue 7: the S3-compatible store fails while allocations use it. Each allocation ends in a defined failure after the
+/// retries, reported exactly once and in bounded time; the executor keeps running and works again once S3 does.
+/// </summary>
+public sealed class S3FaultAllocationTests
+{
+    private const string Bucket = "faults";
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task S3StoppedWhileAnAllocationRunsEndsItInADefinedFailureReportedOnce()
+    {
+        await using var s3 = await S3rverProcess.StartAsync(Bucket);
+        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: Environment(s3.ServiceUrl));
+        using var client = Client(s3.ServiceUrl);
+        var server = scenario.Server;
+        var fe = await AddFunctionExecutorAsync(scenario, client, TestFunctions.SleepFor(3000), "stopped");
+        await server.WaitForFunctionExecutorStatusAsync(fe.Id, FunctionExecutorStatus.Running, Bound);
+
+        var arg = await PutArgumentAsync(server, client, "stopped", "\"before the stop\"");
+        var allocation = server.AddAllocation(server.NewAllocation(fe, [arg], requestId: "req-stopped"));
+
+        // Stop S3 once the allocation runs on the FE (the executor's uploads are created; the FE sleeps 3 s before it reads
+        // its input and uploads its output): everything after that fails.
+        await Testing.Eventually.TrueAsync(
+            async () => (await scenario.Executor.GetAsync("/monitoring/metrics")).Body.Split('\n').Any(l => (l.StartsWith("allocation_runs_in_progress ", StringComparison.Ordinal) || l.StartsWith("allocation_runs_in_progress{", StringComparison.Ordinal)) && l.Split(' ')[^1] == "1"),
+            Bound,
+            "allocation running on the FE");
+        var stopped = Stopwatch.StartNew();
+        await s3.StopAsync();
+
+        var result = await server.WaitForReportedResultAsync(allocation.AllocationId, Bound);
+        Assert.Equal(AllocationOutcomeCode.Failure, result.OutcomeCode);
+        Assert.Equal(AllocationFailureReason.FunctionError, result.FailureReason);
+        Assert.True(stopped.Elapsed < Bound, $"failure took {stopped.Elapsed}");
+        server.AssertReportedOnce(allocation.AllocationId);
+
+        // The executor is fine: still up, still reporting, and the FE it ran on was not blamed.
+        Assert.Equal(200, (await scenario.Executor.GetAsync("/monitoring/startup")).Status);
+        Assert.Equal(FunctionExecutorStatus.Running, server.LastReportedStateOf(fe.Id)?.Status);
+        Assert.Contains("abort", scenario.Executor.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task S3Answering500sFailsTheAllocationAfterRetriesAndTheNextOneSucceedsOnceS3Recovers()
+    {
+        await using var s3 = await S3rverProcess.StartAsync(Bucket);
+        await using var proxy = await RecordingProxy.StartAsync(s3.ServiceUrl);
+        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: Environment(proxy.Url));
+        using var client = Client(s3.ServiceUrl);
+        var server = scenario.Server;
+        var fe = await AddFunctionExecutorAsync(scenario, client, TestFunctions.Echo, "errors");
+        await server.WaitForFunctionExecutorStatusAsync(fe.Id, FunctionExecutorStatus.Running, Bound);
+        var arg = await PutArgumentAsync(server, client, "errors", "\"x\"");
+
+        proxy.FailWith = 500;
+        var before = proxy.Requests.Count;
+        var started = Stopwatch.StartNew();
+        var failing = server.AddAllocation(server.NewAllocation(fe, [arg], requestId: "req-500"));
+        var result = await server.WaitForReportedResultAsync(failing.AllocationId, Bound);
+        Assert.Equal(AllocationOutcomeCode.Failure, result.OutcomeCode);
+        Assert.Contains(result.FailureReason, new[] { AllocationFailureReason.InternalError, AllocationFailureReason.FunctionError });
+        Assert.True(started.Elapsed < Bound, $"failure took {started.Elapsed}");
+        server.AssertReportedOnce(failing.AllocationId);
+
+        // Retried, not given up at the first 500: some request was sent more than once.
+        var during = proxy.Requests.Skip(before).Where(r => r.Status == 500).ToList();
+        Assert.Contains(during.GroupBy(r => (r.Method, r.Path, Query: string.Join('&', r.Query.OrderBy(q => q.Key).Select(q => q.Key + "=" + q.Value)))), g => g.Count() >= 2);
+
+        proxy.FailWith = null;
+        var ok = server.AddAllocation(server.NewAllocation(fe, [arg], requestId: "req-ok"));
+        var okResult = await server.WaitForReportedResultAsync(ok.AllocationId, Bound);
+        Assert.Equal(AllocationOutcomeCode.Success, okResult.OutcomeCode);
+        Assert.Equal(200, (await scenario.Executor.GetAsync("/monitoring/startup")).Status);
+    }
+
+    private static Dictionary<string, string> Environment(string endpoint) => new()
+    {
+        ["AWS_ACCESS_KEY_ID"] = S3rverProcess.AccessKey,
+        ["AWS_SECRET_ACCESS_KEY"] = S3rverProcess.SecretKey,
+        ["AWS_REGION"] = "us-east-1",
+        ["AWS_ENDPOINT_URL_S3"] = endpoint,
+        ["AWS_EC2_METADATA_DISABLED"] = "true",
+        ["BLOBSTORE__S3__FORCEPATHSTYLE"] = "true",
+    };
+
+    private static AmazonS3Client Client(string serviceUrl) => new(new BasicAWSCredentials(S3rverProcess.AccessKey, S3rverProcess.SecretKey), new AmazonS3Config
+    {
+        ServiceURL = serviceUrl,
+        ForcePathStyle = true,
+        AuthenticationRegion = "us-east-1",
+        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+    });
+
+    private static async Task<FunctionExecutorDescription> AddFunctionExecutorAsync(ExecutorScenario scenario, AmazonS3Client client, string function, string application)
+    {
+        var code = Encoding.UTF8.GetBytes("PK-test-code-" + application);
+        var codeKey = $"ns/{application}/code/1.zip";
+        await PutAsync(client, codeKey, code);
+        var server = scenario.Server;
+        var description = server.NewFunctionExecutor("ns", application, function, "1", cpuMsPerSec: 100, memoryMib: 64, diskMib: 64, codePayload: server.Blobs.Describe(codeKey, code, PayloadEncodings.Zip));
+        return server.AddFunctionExecutor(scenario.ExecutorId, description);
+    }
+
+    private static async Task<DataPayload> PutArgumentAsync(FakeServer server, AmazonS3Client client, string application, string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        var key = $"ns/{application}/{Guid.NewGuid():N}/input-0";
+        await PutAsync(client, key, bytes);
+        return server.Blobs.Describe(key, bytes, PayloadEncodings.Json);
+    }
+
+    private static async Task PutAsync(AmazonS3Client client, string key, byte[] content) =>
+        // s3rver stores aws-chunked bodies verbatim: sign the whole payload instead.
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(content), UseChunkEncoding = false });
+}
