@@ -33,6 +33,26 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task ABrokenStateStreamIsReopenedAndTheAllocationSucceedsOnItsHealthyFunctionExecutor()
+    {
+        // The FE resets the first watch stream of each allocation after its first state, as a dropped HTTP/2 connection
+        // would; the function itself keeps running. Upstream would fail the allocation and replace the FE.
+        var scenario = _fixture.Scenario;
+        var fe = scenario.AddSmallFunctionExecutor(TestFunctions.Combine(TestFunctions.SleepFor(1000), TestFunctions.BreakWatch), application: "break-watch");
+        var allocation = scenario.AddAllocation(fe);
+
+        var result = await scenario.WaitForResultAsync(allocation);
+        scenario.AssertSuccess(result, fe.Id);
+        scenario.Server.AssertReportedOnce(allocation.AllocationId);
+        Assert.Contains($"allocation {allocation.AllocationId}: the FE's state stream broke", scenario.Executor.Output, StringComparison.Ordinal);
+
+        // Still the same healthy FE: it runs the next allocation.
+        var next = scenario.AddAllocation(fe);
+        scenario.AssertSuccess(await scenario.WaitForResultAsync(next), fe.Id);
+        Assert.DoesNotContain(scenario.Server.Reports, r => r.FunctionExecutorStates.Any(s => s.Description?.Id == fe.Id && s.Status == FunctionExecutorStatus.Terminated));
+    }
+
+    [Fact]
     public async Task FunctionExecutorCrashMidRunIsAFunctionErrorAndTheFunctionExecutorIsUnhealthy()
     {
         var scenario = _fixture.Scenario;

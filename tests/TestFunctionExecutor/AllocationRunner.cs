@@ -38,6 +38,11 @@ internal sealed class AllocationRunner
 
     public bool Finished => State.HasResult;
 
+    private int _watchBroken;
+
+    /// <summary>True exactly once per allocation: the caller breaks that watch stream (break_watch).</summary>
+    public bool TryClaimWatchBreak() => Interlocked.Exchange(ref _watchBroken, 1) == 0;
+
     public void Start() => _ = Task.Run(RunAsync);
 
     /// <summary>The allocation as list_allocations shows it (with its result once finished).</summary>

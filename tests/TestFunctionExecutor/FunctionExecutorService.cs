@@ -138,6 +138,13 @@ internal sealed class FunctionExecutorService(FunctionExecutorHost host) : Funct
             {
                 return;
             }
+
+            if (host.Script?.BreakWatch == true && runner.TryClaimWatchBreak())
+            {
+                // Reset the HTTP/2 stream as a dropped connection would; the allocation keeps running.
+                context.GetHttpContext().Abort();
+                return;
+            }
         }
     }
 

@@ -54,6 +54,8 @@ internal sealed record FunctionScript
 
     public bool HangHealth { get; init; }
 
+    public bool BreakWatch { get; init; }
+
     /// <summary>Segments that named no behaviour (reported on stderr, otherwise ignored).</summary>
     public IReadOnlyList<string> Ignored { get; init; } = [];
 
@@ -87,6 +89,7 @@ internal sealed record FunctionScript
                 case TestFunctions.InitCrash: script = script with { Init = InitBehaviour.Crash }; continue;
                 case TestFunctions.Unhealthy: script = script with { Unhealthy = true }; continue;
                 case TestFunctions.HangHealth: script = script with { HangHealth = true }; continue;
+                case TestFunctions.BreakWatch: script = script with { BreakWatch = true }; continue;
             }
 
             if (TryParameters(segment, TestFunctions.InitSlowPrefix, 1, out var p))

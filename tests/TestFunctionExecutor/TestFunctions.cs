@@ -38,6 +38,9 @@ public static class TestFunctions
     public const string Unhealthy = "unhealthy";
     public const string HangHealth = "hang_health";
 
+    /// <summary>The first watch_allocation_state stream of each allocation is reset after its first state (a broken connection).</summary>
+    public const string BreakWatch = "break_watch";
+
     // Prefixes of parametrised names.
     public const string SleepPrefix = "sleep_";
     public const string InitSlowPrefix = "init_slow_";
