@@ -33,6 +33,9 @@ public sealed partial class AllocationRunner
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
+
+    // Ends the FE-side cleanup after the outcome (delete_allocation) when the FE goes away; a cancellation does not.
+    private readonly CancellationTokenSource _cleanupStop = new();
     private readonly Dictionary<string, PendingUpload> _outputBlobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PendingUpload> _stateWrites = new(StringComparer.Ordinal);
     private readonly HashSet<string> _answeredStateOperations = new(StringComparer.Ordinal);
@@ -46,6 +49,8 @@ public sealed partial class AllocationRunner
     private AllocationFailureReason _stopFailure;
     private long? _startedAt;
     private bool _deletedOnFunctionExecutor;
+    private bool _finishedOnFunctionExecutor;
+    private bool _streamEndedWithoutResult;
     private bool _finished;
     private string? _lastStateHash;
     private Fe.AllocationProgress? _lastProgress;
@@ -69,11 +74,28 @@ public sealed partial class AllocationRunner
 
     public bool HasStarted => _startedAt is not null;
 
-    /// <summary>Asks the run to end; the reason decides its outcome. The first reason wins.</summary>
+    /// <summary>
+    /// True once the outcome went to the hand-over callback of <see cref="RunAsync"/>: it is final, and what is left
+    /// (delete_allocation on the FE, aborting unused uploads) runs while the run still holds its FE slot.
+    /// </summary>
+    public bool OutcomeHandedOver { get; private set; }
+
+    /// <summary>Asks the run to end; the reason decides its outcome. The first reason wins; a handed-over outcome is final.</summary>
     public void Stop(AllocationStopReason reason, AllocationFailureReason failure = AllocationFailureReason.FunctionExecutorTerminated)
     {
-        // A run that already cleaned up has nothing left to stop (and its token source is disposed).
-        if (_stopReason != AllocationStopReason.None || _finished)
+        // A run that already cleaned up has nothing left to stop (and its token sources are disposed).
+        if (_finished)
+        {
+            return;
+        }
+
+        // An FE that fails or goes away will not answer delete_allocation; a cancellation leaves it to finish.
+        if (reason != AllocationStopReason.Cancelled)
+        {
+            _cleanupStop.Cancel();
+        }
+
+        if (_stopReason != AllocationStopReason.None || OutcomeHandedOver)
         {
             return;
         }
@@ -83,26 +105,51 @@ public sealed partial class AllocationRunner
         _stop.Cancel();
     }
 
-    public async Task<AllocationRunResult> RunAsync()
+    /// <summary>
+    /// Runs the allocation. With <paramref name="handOver"/>, an outcome that needs no FE termination is handed over
+    /// as soon as it is final (the returned result then has no outcome), before delete_allocation and the upload
+    /// cleanup: those are not on the path of the result to the Server. The returned task ends after the cleanup.
+    /// </summary>
+    public async Task<AllocationRunResult> RunAsync(Action<AllocationOutcome>? handOver = null)
     {
+        AllocationRunResult result;
         try
         {
-            return await RunCoreAsync();
+            result = await RunCoreAsync();
         }
         catch (Exception ex) when (_stopReason != AllocationStopReason.None)
         {
             LogStopped(_logger, _spec.AllocationId, _stopReason.ToString(), ex.GetType().Name);
-            return StoppedResult();
+            result = StoppedResult();
         }
         catch (Exception ex)
         {
             LogUnexpected(_logger, ex, _spec.AllocationId);
-            return Fail(AllocationFailureReason.InternalError, terminate: null);
+            result = Fail(AllocationFailureReason.InternalError, terminate: null);
+        }
+
+        try
+        {
+            if (handOver is not null && result.Outcome is { } outcome && result.TerminateFunctionExecutor is null)
+            {
+                OutcomeHandedOver = true;
+                handOver(outcome);
+                result = result with { Outcome = null };
+            }
+
+            // The FE finished the allocation: it may forget it now. An FE that does not answer is in an undefined
+            // state and is replaced, but the outcome stands (the FE produced it and its outputs are complete).
+            if (await DeleteOnFunctionExecutorAsync() is { } terminate && result.TerminateFunctionExecutor is null)
+            {
+                result = result with { TerminateFunctionExecutor = terminate };
+            }
         }
         finally
         {
             await CleanupAsync();
         }
+
+        return result;
     }
 
     private async Task<AllocationRunResult> RunCoreAsync()
@@ -154,8 +201,15 @@ public sealed partial class AllocationRunner
                 return TimedOut();
             }
 
-            await _client.DeleteAllocationAsync(_spec.AllocationId, _options.FunctionExecutorRpcTimeout, _stop.Token);
-            _deletedOnFunctionExecutor = true;
+            if (_streamEndedWithoutResult)
+            {
+                // No result from the FE: it may have died under the allocation, which a delete it cannot answer reveals
+                // (the allocation then fails as the FE's failure, OOM included). A real result is deleted after the hand-over.
+                await _client.DeleteAllocationAsync(_spec.AllocationId, _options.FunctionExecutorRpcTimeout, _stop.Token);
+                _deletedOnFunctionExecutor = true;
+            }
+
+            _finishedOnFunctionExecutor = true;
         }
         catch (RpcException ex) when (_stopReason == AllocationStopReason.None && ex.StatusCode == StatusCode.DeadlineExceeded)
         {
@@ -252,6 +306,7 @@ public sealed partial class AllocationRunner
 
                 // The stream ended without a result: the FE failed internally (reported as FUNCTION_ERROR).
                 LogStreamEndedWithoutResult(_logger, _spec.AllocationId);
+                _streamEndedWithoutResult = true;
                 return new Fe.AllocationResult { OutcomeCode = Fe.AllocationOutcomeCode.Failure, FailureReason = Fe.AllocationFailureReason.InternalError };
             }
         }
@@ -765,7 +820,7 @@ public sealed partial class AllocationRunner
         // cancelled while preparing or finalizing is ALLOCATION_CANCELLED too (upstream: INTERNAL_ERROR).
         AllocationStopReason.Cancelled => new AllocationRunResult(
             Outcome(AllocationFailureReason.AllocationCancelled, DurationOrNull()),
-            HasStarted && !_deletedOnFunctionExecutor ? FunctionExecutorTerminationReason.FunctionCancelled : null,
+            HasStarted && !_finishedOnFunctionExecutor ? FunctionExecutorTerminationReason.FunctionCancelled : null,
             Failed: false),
         AllocationStopReason.FunctionExecutorFailed => new AllocationRunResult(Outcome(_stopFailure, DurationOrNull()), null, Failed: true),
         _ => new AllocationRunResult(null, null, Failed: false),
@@ -787,6 +842,32 @@ public sealed partial class AllocationRunner
         {
             _countedAsRunning = false;
             _metrics.RunningChanged(-1);
+        }
+    }
+
+    /// <summary>delete_allocation for an allocation the FE finished; a termination reason when the FE did not answer it.</summary>
+    private async Task<FunctionExecutorTerminationReason?> DeleteOnFunctionExecutorAsync()
+    {
+        if (!_finishedOnFunctionExecutor || _deletedOnFunctionExecutor || _cleanupStop.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        try
+        {
+            await _client.DeleteAllocationAsync(_spec.AllocationId, _options.FunctionExecutorRpcTimeout, _cleanupStop.Token);
+            _deletedOnFunctionExecutor = true;
+            return null;
+        }
+        catch (Exception) when (_cleanupStop.IsCancellationRequested)
+        {
+            // The FE is going away (failed, removed, or the executor stops): nothing left to delete.
+            return null;
+        }
+        catch (RpcException ex)
+        {
+            LogDeleteFailed(_logger, _spec.AllocationId, ex.StatusCode.ToString(), ex.Status.Detail);
+            return FunctionExecutorTerminationReason.Unhealthy;
         }
     }
 
@@ -825,6 +906,7 @@ public sealed partial class AllocationRunner
 
         _finished = true;
         _stop.Dispose();
+        _cleanupStop.Dispose();
     }
 
     private sealed record PendingUpload(string Uri, string? UploadId);
@@ -897,6 +979,9 @@ public sealed partial class AllocationRunner
 
     [LoggerMessage(21, LogLevel.Warning, "allocation {AllocationId}: the FE's state stream broke ({Detail}); reopening it (attempt {Attempt})")]
     private static partial void LogWatchReopened(ILogger logger, string allocationId, int attempt, string detail);
+
+    [LoggerMessage(22, LogLevel.Error, "allocation {AllocationId}: delete_allocation failed after the outcome ({StatusCode}: {Detail}); the FE is in an undefined state")]
+    private static partial void LogDeleteFailed(ILogger logger, string allocationId, string statusCode, string detail);
 
     [LoggerMessage(20, LogLevel.Warning, "aborting multipart upload {Uri} failed: {Reason}")]
     private static partial void LogAbortFailed(ILogger logger, string uri, string reason);

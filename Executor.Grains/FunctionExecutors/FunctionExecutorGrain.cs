@@ -428,6 +428,12 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         {
             if (_running.TryGetValue(id, out var run))
             {
+                if (run.OutcomeHandedOver)
+                {
+                    // Finished: only its delete_allocation is pending.
+                    continue;
+                }
+
                 LogCancelling(_logger, id, Id);
                 run.Stop(AllocationStopReason.Cancelled);
                 continue;
@@ -510,7 +516,12 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             // The blob store and Server connection are shared services: their lines about this allocation carry its ids.
             using (logger.EnterScope())
             {
-                result = await runner.RunAsync();
+                // The outcome is reported as soon as it is final; the runner keeps its slot until the FE deleted the allocation.
+                result = await runner.RunAsync(outcome =>
+                {
+                    Complete(outcome);
+                    Flush();
+                });
             }
         }
         finally
@@ -526,7 +537,8 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
         if (result.TerminateFunctionExecutor is { } reason)
         {
-            BeginTermination(reason, startupFailure: false, $"allocation {runner.Spec.AllocationId}", blamed: [runner.Spec.AllocationId]);
+            // An allocation whose outcome was handed over finished; the FE broke after it (delete_allocation unanswered).
+            BeginTermination(reason, startupFailure: false, $"allocation {runner.Spec.AllocationId}", blamed: runner.OutcomeHandedOver ? [] : [runner.Spec.AllocationId]);
         }
         else if (result.Failed && _lifecycle == FunctionExecutorLifecycle.Running && !_options.DisableHealthChecks)
         {
@@ -586,8 +598,9 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         }
         else if (reason is FunctionExecutorTerminationReason.Unhealthy or FunctionExecutorTerminationReason.Oom)
         {
-            // The running allocations, plus the one whose run found the FE broken (already out of _running).
-            blame = [.. _running.Keys.Union(blamed ?? [])];
+            // The running allocations, plus the one whose run found the FE broken (already out of _running); not those
+            // that already handed over their outcome and only wait for delete_allocation.
+            blame = [.. _running.Where(r => !r.Value.OutcomeHandedOver).Select(r => r.Key).Union(blamed ?? [])];
             var failure = reason == FunctionExecutorTerminationReason.Oom ? AllocationFailureReason.Oom : AllocationFailureReason.FunctionError;
             foreach (var run in _running.Values)
             {

@@ -1,6 +1,7 @@
 using Executor.Protocol.ServerV1;
 using Executor.ReliabilityTests.Infrastructure;
 using Executor.TestHost;
+using Executor.Testing;
 using TestFunctionExecutor;
 
 namespace Executor.ReliabilityTests;
@@ -20,6 +21,7 @@ public sealed class FunctionExecutorFaultTests
         {
             var crash = scenario.AddFunctionExecutor(TestFunctions.Crash, application: "crash");
             var hang = scenario.AddFunctionExecutor(TestFunctions.Hang, allocationTimeoutMs: 2000, application: "hang");
+            var garbage = scenario.AddFunctionExecutor(TestFunctions.Combine(TestFunctions.Echo, TestFunctions.GarbageWatch), application: "garbage");
             var slow = scenario.AddFunctionExecutor(TestFunctions.Combine(TestFunctions.InitSlow(2000), TestFunctions.Echo), application: "slow");
             var crashIdle = scenario.AddFunctionExecutor(TestFunctions.Combine(TestFunctions.CrashIdle(5000), TestFunctions.Echo), application: "crash-idle");
             var initCrashFe = scenario.NewFunctionExecutor(TestFunctions.InitCrash, application: "init-crash");
@@ -31,6 +33,7 @@ public sealed class FunctionExecutorFaultTests
 
             await server.WaitForStatusAsync(hang.Id, FunctionExecutorStatus.Running);
             await server.WaitForStatusAsync(crash.Id, FunctionExecutorStatus.Running);
+            await server.WaitForStatusAsync(garbage.Id, FunctionExecutorStatus.Running);
             var pids = Host.FunctionExecutorPids(scenario.ExecutorId);
             var ports = Host.ListeningPorts(pids);
             Assert.NotEmpty(ports);
@@ -38,14 +41,16 @@ public sealed class FunctionExecutorFaultTests
             var crashed = scenario.AddAllocation(crash);
             var hung = scenario.AddAllocation(hang);
             var slowOk = scenario.AddAllocation(slow);
+            var garbled = scenario.AddAllocation(garbage);
 
             var crashedResult = await server.WaitForResultAsync(crashed.AllocationId, Host.Patience);
             Assert.Equal(AllocationFailureReason.FunctionError, crashedResult.FailureReason);
-            // Finding (README): on a loaded machine this was once FUNCTION_ERROR (the FE connection closed under the
-            // allocation, handled in Allocations/ as an undefined FE state) instead of FUNCTION_TIMEOUT.
-            var hungResult = await server.WaitForResultAsync(hung.AllocationId, Host.Patience);
-            Assert.True(hungResult.FailureReason is AllocationFailureReason.FunctionTimeout or AllocationFailureReason.FunctionError, hungResult.FailureReason.ToString());
-            var hangReason = hungResult.FailureReason == AllocationFailureReason.FunctionTimeout ? FunctionExecutorTerminationReason.FunctionTimeout : FunctionExecutorTerminationReason.Unhealthy;
+            Assert.Equal(AllocationFailureReason.FunctionTimeout, (await server.WaitForResultAsync(hung.AllocationId, Host.Patience)).FailureReason);
+
+            // Bytes on the state stream that are not a protobuf message: the FE is in an undefined state, as upstream decides.
+            var garbledResult = await server.WaitForResultAsync(garbled.AllocationId, Host.Patience);
+            Assert.Equal(AllocationOutcomeCode.Failure, garbledResult.OutcomeCode);
+            Assert.Equal(AllocationFailureReason.FunctionError, garbledResult.FailureReason);
             Assert.Equal(AllocationOutcomeCode.Success, (await server.WaitForResultAsync(slowOk.AllocationId, Host.Patience)).OutcomeCode);
             Assert.Equal(AllocationFailureReason.StartupFailedFunctionError, (await server.WaitForResultAsync(initCrashAllocation.AllocationId, Host.Patience)).FailureReason);
             Assert.Equal(AllocationFailureReason.StartupFailedFunctionTimeout, (await server.WaitForResultAsync(initTimeoutAllocation.AllocationId, Host.Patience)).FailureReason);
@@ -53,7 +58,8 @@ public sealed class FunctionExecutorFaultTests
             var expected = new (FunctionExecutorDescription Fe, FunctionExecutorTerminationReason Reason)[]
             {
                 (crash, FunctionExecutorTerminationReason.Unhealthy),
-                (hang, hangReason),
+                (hang, FunctionExecutorTerminationReason.FunctionTimeout),
+                (garbage, FunctionExecutorTerminationReason.Unhealthy),
                 (crashIdle, FunctionExecutorTerminationReason.Unhealthy),
                 (initCrashFe, FunctionExecutorTerminationReason.StartupFailedFunctionError),
                 (initTimeoutFe, FunctionExecutorTerminationReason.StartupFailedFunctionTimeout),
@@ -71,12 +77,71 @@ public sealed class FunctionExecutorFaultTests
             await Host.AssertNoFunctionExecutorLeftoversAsync(scenario.ExecutorId, scenario.Executor.CachePath);
             var stillListening = Host.ListeningSockets().Select(s => s.Port).Where(ports.Contains).ToList();
             Assert.True(stillListening.Count == 0, $"FE ports still listening: {string.Join(',', stillListening)}");
-            Assert.All(new[] { crashed, hung, slowOk, initCrashAllocation, initTimeoutAllocation }, a => Assert.Equal(0, server.GetReportStats(a.AllocationId).DuplicateCount));
+            Assert.All(new[] { crashed, hung, slowOk, garbled, initCrashAllocation, initTimeoutAllocation }, a => Assert.Equal(0, server.GetReportStats(a.AllocationId).DuplicateCount));
             Assert.Equal(200, (await scenario.Executor.GetAsync("/monitoring/startup")).Status);
         }
         finally
         {
             Host.KillFunctionExecutorsOf(scenario.ExecutorId);
+        }
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task AnFePortTakenByAnotherProcessIsRetriedOnAnotherPortAndThatProcessIsLeftAlone()
+    {
+        using var temp = new TempDirectory("executor-reliability-port");
+        var squatterPidFile = temp.Combine("squatter.pid");
+        var wrapper = temp.Combine("fe-wrapper.sh");
+
+        // The FE command is a wrapper that, on its first launch only, has another process (in its own session, so not part
+        // of the FE's process group) take the FE's port just before the FE binds it.
+        await File.WriteAllTextAsync(wrapper, $$"""
+            #!/bin/sh
+            port=""; prev=""
+            for arg in "$@"; do
+              if [ "$prev" = "--address" ]; then port="${arg##*:}"; fi
+              prev="$arg"
+            done
+            if mkdir "{{temp.Combine("squatted")}}" 2>/dev/null; then
+              setsid perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ARGV[0], Listen => 5, ReuseAddr => 1) or die "squatter: $!"; open(my $f, ">", $ARGV[1]) or die; print $f $$; close $f; sleep 600' "$port" "{{squatterPidFile}}" </dev/null >/dev/null 2>&1 &
+              i=0
+              while [ ! -s "{{squatterPidFile}}" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+            fi
+            exec "{{RepositoryPaths.TestFunctionExecutor}}" "$@"
+            """);
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        await using var scenario = await ExecutorScenario.StartAsync(executorArguments: ["--function-executor-command", wrapper]);
+        var server = scenario.Server;
+        var squatter = 0;
+        try
+        {
+            var fe = scenario.AddFunctionExecutor(TestFunctions.Echo, application: "port-taken");
+            await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Running);
+            var result = await server.WaitForResultAsync(scenario.AddAllocation(fe).AllocationId, Host.Patience);
+            Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
+
+            // The first attempt lost its port: detected (held by another process, or the FE exited unable to bind), retried.
+            squatter = int.Parse(await File.ReadAllTextAsync(squatterPidFile), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(
+                scenario.Executor.Output.Contains("is held by another process; killing the FE and retrying with another port (attempt 1/", StringComparison.Ordinal)
+                || scenario.Executor.Output.Contains("before listening on port", StringComparison.Ordinal),
+                "the lost port was detected and retried");
+
+            // The process that took the port is not ours to kill; the FE's own processes are gone once it is removed.
+            server.RemoveFunctionExecutor(fe.Id);
+            await Host.AssertNoFunctionExecutorLeftoversAsync(scenario.ExecutorId, scenario.Executor.CachePath);
+            Assert.True(Host.IsAlive(squatter), "the process holding the port was left alone");
+            Assert.Equal(200, (await scenario.Executor.GetAsync("/monitoring/startup")).Status);
+        }
+        finally
+        {
+            Host.KillFunctionExecutorsOf(scenario.ExecutorId);
+            if (squatter > 0 && Host.IsAlive(squatter))
+            {
+                System.Diagnostics.Process.GetProcessById(squatter).Kill();
+            }
         }
     }
 }

@@ -127,6 +127,15 @@ internal sealed class FunctionExecutorService(FunctionExecutorHost host) : Funct
     public override async Task watch_allocation_state(WatchAllocationStateRequest request, IServerStreamWriter<AllocationState> responseStream, ServerCallContext context)
     {
         var runner = Find(request.AllocationId);
+        if (host.Script?.GarbageWatch == true)
+        {
+            // A 5-byte gRPC frame header (uncompressed, length 11) and a varint that never ends: no protobuf parser accepts it.
+            var response = context.GetHttpContext().Response;
+            await response.Body.WriteAsync(new byte[] { 0, 0, 0, 0, 11, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, context.CancellationToken).ConfigureAwait(false);
+            await response.Body.FlushAsync(context.CancellationToken).ConfigureAwait(false);
+            await Task.Delay(Timeout.Infinite, context.CancellationToken).ConfigureAwait(false);
+        }
+
         string? lastSeenHash = null;
         while (true)
         {

@@ -56,6 +56,8 @@ internal sealed record FunctionScript
 
     public bool BreakWatch { get; init; }
 
+    public bool GarbageWatch { get; init; }
+
     /// <summary>Segments that named no behaviour (reported on stderr, otherwise ignored).</summary>
     public IReadOnlyList<string> Ignored { get; init; } = [];
 
@@ -90,6 +92,7 @@ internal sealed record FunctionScript
                 case TestFunctions.Unhealthy: script = script with { Unhealthy = true }; continue;
                 case TestFunctions.HangHealth: script = script with { HangHealth = true }; continue;
                 case TestFunctions.BreakWatch: script = script with { BreakWatch = true }; continue;
+                case TestFunctions.GarbageWatch: script = script with { GarbageWatch = true }; continue;
             }
 
             if (TryParameters(segment, TestFunctions.InitSlowPrefix, 1, out var p))

@@ -41,6 +41,9 @@ public static class TestFunctions
     /// <summary>The first watch_allocation_state stream of each allocation is reset after its first state (a broken connection).</summary>
     public const string BreakWatch = "break_watch";
 
+    /// <summary>watch_allocation_state answers with a well-framed gRPC message whose bytes are not a protobuf message.</summary>
+    public const string GarbageWatch = "garbage_watch";
+
     // Prefixes of parametrised names.
     public const string SleepPrefix = "sleep_";
     public const string InitSlowPrefix = "init_slow_";
