@@ -8,7 +8,7 @@ using TestFunctionExecutor;
 
 namespace Executor.ReliabilityTests;
 
-/// <summary>The cache directory fills up: FE starts fail with a defined reason, the executor keeps running and recovers.</summary>
+/// <summary>The cache file system fills up, then turns read-only: FE starts fail with a defined reason, the executor keeps running and recovers.</summary>
 public sealed class DiskTests
 {
     [Fact]
@@ -70,8 +70,28 @@ public sealed class DiskTests
             var seq = server.LastSequence;
             await server.WaitForReportAsync(r => r.Succeeded && r.ExecutorId == executorId, Host.Patience, afterSequence: seq);
 
-            // Space comes back: the next FE starts and runs.
+            // Unwritable: space is free again but the file system is read-only. The FE cannot get its diagnostics log,
+            // working directory or pid record, so its start fails STARTUP_FAILED_INTERNAL_ERROR; the executor keeps running.
             File.Delete(filler);
+            await RunAsync("mount", "-o", "remount,ro", cache);
+            try
+            {
+                var readOnlyFe = server.NewFunctionExecutor("ns", "app", TestFunctions.Echo, applicationVersion: "read-only", codePayload: code);
+                var readOnlyQueued = server.AddAllocation(server.NewAllocation(readOnlyFe, [arg], requestId: "r"), executorId);
+                server.AddFunctionExecutor(executorId, readOnlyFe);
+                var readOnlyResult = await server.WaitForResultAsync(readOnlyQueued.AllocationId, Host.Patience);
+                Assert.Equal(AllocationFailureReason.StartupFailedInternalError, readOnlyResult.FailureReason);
+                var readOnlyState = (await server.WaitForStatusAsync(readOnlyFe.Id, FunctionExecutorStatus.Terminated)).FunctionExecutorStates.Single(s => s.Description.Id == readOnlyFe.Id);
+                Assert.Equal(FunctionExecutorTerminationReason.StartupFailedInternalError, readOnlyState.TerminationReason);
+                await Host.WaitForNoProcessAsync(readOnlyFe.Id);
+                Assert.Equal(200, (await executor.GetAsync("/monitoring/startup")).Status);
+            }
+            finally
+            {
+                await RunAsync("mount", "-o", "remount,rw", cache);
+            }
+
+            // Space comes back, writable: the next FE starts and runs.
             var fe2 = server.AddFunctionExecutor(executorId, server.NewFunctionExecutor("ns", "app", TestFunctions.Echo, applicationVersion: "1", codePayload: code));
             var ok = server.AddAllocation(server.NewAllocation(fe2, [arg], requestId: "r"), executorId);
             Assert.Equal(AllocationOutcomeCode.Success, (await server.WaitForResultAsync(ok.AllocationId, Host.Patience)).OutcomeCode);
