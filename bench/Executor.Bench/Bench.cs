@@ -20,7 +20,15 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
     public async Task RunMainAsync()
     {
         Log($"starting executor {options.Executable}");
-        await using var world = await World.StartAsync(options.Executable, options.Environment, cancellationToken);
+        var environment = new Dictionary<string, string>(options.Environment ?? new Dictionary<string, string>());
+        if (options.Smoke)
+        {
+            // A snapshot that changes nothing reported is echoed by the next periodic report: 1 s instead of 5 s keeps the
+            // smoke's reconciliation steps short. Results are reported at once either way.
+            environment.TryAdd("EXECUTOR__ReportInterval", "00:00:01");
+        }
+
+        await using var world = await World.StartAsync(options.Executable, environment, cancellationToken);
         var startupMs = world.Startup.TotalMilliseconds;
         Add("startup", "process start → /monitoring/startup 200", startupMs, "ms", "≤ 790", "790", met: startupMs <= 790);
         Add("startup", "process start → registered at the fake (first report)", world.Registered.TotalMilliseconds, "ms");
@@ -28,7 +36,7 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
 
         // Idle: registered, heartbeating, no FEs.
         var cpu0 = world.Executor.CpuSeconds();
-        var idleFor = TimeSpan.FromSeconds(options.Smoke ? 2 : 30);
+        var idleFor = TimeSpan.FromSeconds(options.Smoke ? 2 : options.Runs("idle") ? 30 : 1);
         await Task.Delay(idleFor, cancellationToken);
         var idleRss = world.Executor.RssBytes() / 1048576.0;
         var idleCpu = world.Executor.CpuSeconds() - cpu0;
@@ -38,22 +46,37 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
         var file = ProcFs.StatusBytes(world.Executor.Pid, "RssFile:") / 1048576.0;
         var shmem = ProcFs.StatusBytes(world.Executor.Pid, "RssShmem:") / 1048576.0;
         details["idle_rss_split_mib"] = new { anon, file, shmem };
-        Add("resources", "  of which anonymous (GC heap, native, stacks)", anon, "MiB", note: $"file-backed (mapped DLLs) {file:0.0} MiB; shmem (W^X double-mapped JIT code) {shmem:0.0} MiB");
+        Add("resources", "  of which anonymous (GC heap, native, stacks)", anon, "MiB", note: $"file-backed (mapped DLLs) {file:0.0} MiB; shmem (executable memory behind W^X: JIT code, stubs) {shmem:0.0} MiB");
 
         await FakeOverheadAsync(world);
         var feOwn = await FeDirectAsync();
-        await FeStartupAsync(world, feOwn);
+        if (options.Runs("fe-startup"))
+        {
+            await FeStartupAsync(world, feOwn);
+        }
+
         var echo = world.NewFunctionExecutor(TestFunctions.Echo, 1);
         await world.AddAndWaitRunningAsync([echo], WaitTimeout);
-        await LatencyAsync(world, echo, feOwn);
-        await ThroughputAsync(world, "1 FE × max_concurrency 1", [echo], 1, 86, null);
-        var wide = world.NewFunctionExecutor(TestFunctions.Echo, 64);
-        await world.AddAndWaitRunningAsync([wide], WaitTimeout);
-        await ThroughputAsync(world, "1 FE × max_concurrency 64", [wide], 64, null, null);
-        var eight = Enumerable.Range(0, 8).Select(_ => world.NewFunctionExecutor(TestFunctions.Echo, 8)).ToList();
-        await world.AddAndWaitRunningAsync(eight, WaitTimeout);
-        await ThroughputAsync(world, "8 FEs × max_concurrency 8", eight, 8, 155, 2000);
-        await ReconciliationAsync(world);
+        if (options.Runs("latency"))
+        {
+            await LatencyAsync(world, echo, feOwn);
+        }
+
+        if (options.Runs("throughput"))
+        {
+            await ThroughputAsync(world, "1 FE × max_concurrency 1", [echo], 1, 86, null);
+            var wide = world.NewFunctionExecutor(TestFunctions.Echo, 64);
+            await world.AddAndWaitRunningAsync([wide], WaitTimeout);
+            await ThroughputAsync(world, "1 FE × max_concurrency 64", [wide], 64, null, null);
+            var eight = Enumerable.Range(0, 8).Select(_ => world.NewFunctionExecutor(TestFunctions.Echo, 8)).ToList();
+            await world.AddAndWaitRunningAsync(eight, WaitTimeout);
+            await ThroughputAsync(world, "8 FEs × max_concurrency 8", eight, 8, 155, 2000);
+        }
+
+        if (options.Runs("reconciliation"))
+        {
+            await ReconciliationAsync(world);
+        }
         details["executor_output_lines"] = world.Executor.OutputLines;
         if (world.Executor.HasExited)
         {
@@ -395,7 +418,7 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
 
         // The FE first (its process start is not part of any figure).
         await ApplyAsync(Desired([]));
-        var sizes = options.Smoke ? new[] { 1, 100, 1000 } : new[] { 1, 100, 1000, 10_000 };
+        var sizes = options.Smoke ? new[] { 1, 1000 } : new[] { 1, 100, 1000, 10_000 };
         var applied = new Dictionary<int, double>();
         List<Allocation> current = [];
         foreach (var size in sizes)
@@ -416,7 +439,7 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
 
         var oneMore = new List<double>();
         var oneMoreE2e = new List<double>();
-        for (var i = 0; i < (options.Smoke ? 3 : 10); i++)
+        for (var i = 0; i < (options.Smoke ? 2 : 10); i++)
         {
             current.Add(server.NewAllocation(fe, [arg], requestId: $"extra-{i}"));
             var (e2e, hist, _, _) = await ApplyAsync(Desired(current));

@@ -5,16 +5,30 @@ using System.Text.Json;
 using Executor.Bench;
 using Executor.Testing;
 
-// dotnet run -c Release --project bench/Executor.Bench -- --smoke | --full [--no-variants] [--variants-only] [--variant TEXT]... [--startup-only] [--reps N] [--idle SECONDS]
-//     [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...
+// dotnet run -c Release --project bench/Executor.Bench -- --smoke | --full [--published | --build-output] [--no-variants] [--variants-only] [--variant TEXT]...
+//     [--only idle,fe-startup,latency,throughput,reconciliation] [--startup-only] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Executor.Bench --smoke|--full [--no-variants] [--variants-only] [--variant TEXT]... [--startup-only] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...");
+    Console.Error.WriteLine("usage: Executor.Bench --smoke|--full [--published|--build-output] [--no-variants] [--variants-only] [--variant TEXT]... [--only SECTION,...] [--startup-only] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...");
     return 2;
 }
 
 using var cts = new CancellationTokenSource();
+if (options.Published)
+{
+    // Before the watchdog: publishing is slow on a busy box and has its own bound.
+    try
+    {
+        options = options.WithExecutable(await Publisher.EnsurePublishedAsync(m => Console.Error.WriteLine($"[bench {DateTime.Now:HH:mm:ss}] {m}"), cts.Token));
+    }
+    catch (Exception ex)
+    {
+        Console.Error.WriteLine("[bench] FAILED to publish the executor: " + ex.Message);
+        return 1;
+    }
+}
+
 var watchdog = new Thread(() =>
 {
     if (!cts.Token.WaitHandle.WaitOne(options.GlobalTimeout))
@@ -126,6 +140,11 @@ namespace Executor.Bench
         /// <summary>Idle time before RSS is read in the variant runs.</summary>
         public TimeSpan VariantIdle { get; init; } = TimeSpan.FromSeconds(10);
 
+        /// <summary>Sections of the main run to run (all when empty): idle, fe-startup, latency, throughput, reconciliation.</summary>
+        public IReadOnlyList<string> Sections { get; init; } = [];
+
+        public bool Runs(string section) => Sections.Count == 0 || Sections.Contains(section, StringComparer.OrdinalIgnoreCase);
+
         /// <summary>Substrings of variant names to run (all when empty).</summary>
         public IReadOnlyList<string> VariantFilter { get; init; } = [];
 
@@ -135,6 +154,26 @@ namespace Executor.Bench
 
         public string Executable { get; init; } = RepositoryPaths.ExecutorExecutable;
 
+        /// <summary>Measure the deployed form (single-file, self-contained, ReadyToRun publish; see <see cref="Publisher"/>): default of --full.</summary>
+        public bool Published { get; init; }
+
+        public BenchOptions WithExecutable(string executable) => new()
+        {
+            Smoke = Smoke,
+            Variants = Variants,
+            VariantsOnly = VariantsOnly,
+            StartupOnly = StartupOnly,
+            Reps = Reps,
+            VariantIdle = VariantIdle,
+            VariantFilter = VariantFilter,
+            Sections = Sections,
+            GlobalTimeout = GlobalTimeout,
+            OutPath = OutPath,
+            Executable = executable,
+            Published = Published,
+            Environment = Environment,
+        };
+
         public IReadOnlyDictionary<string, string>? Environment { get; init; }
 
         public static BenchOptions? Parse(string[] args)
@@ -143,9 +182,11 @@ namespace Executor.Bench
             bool? variants = null;
             var variantsOnly = false;
             var startupOnly = false;
+            bool? published = null;
             int? reps = null;
             double? idle = null;
             var filter = new List<string>();
+            var sections = new List<string>();
             double? timeout = null;
             string? outPath = null;
             string? executable = null;
@@ -161,6 +202,9 @@ namespace Executor.Bench
                     case "--variants-only": variantsOnly = true; variants = true; break;
                     case "--variant" when i + 1 < args.Length: filter.Add(args[++i]); break;
                     case "--startup-only": startupOnly = true; break;
+                    case "--published": published = true; break;
+                    case "--only" when i + 1 < args.Length: sections.AddRange(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); break;
+                    case "--build-output": published = false; break;
                     case "--reps" when i + 1 < args.Length: reps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--idle" when i + 1 < args.Length: idle = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--timeout" when i + 1 < args.Length: timeout = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
@@ -188,9 +232,11 @@ namespace Executor.Bench
                 Reps = reps ?? 3,
                 VariantIdle = TimeSpan.FromSeconds(idle ?? (smoke.Value ? 2 : 10)),
                 VariantFilter = filter,
+                Sections = sections,
                 GlobalTimeout = TimeSpan.FromSeconds(timeout ?? (smoke.Value ? 120 : 1800)),
                 OutPath = outPath,
                 Executable = executable ?? RepositoryPaths.ExecutorExecutable,
+                Published = executable is null && (published ?? !smoke.Value),
                 Environment = environment,
             };
         }
@@ -198,26 +244,28 @@ namespace Executor.Bench
         /// <summary>Executor start and idle RSS under alternative runtime settings (env vars on the executor process).</summary>
         public IReadOnlyList<(string Name, string Executable, Dictionary<string, string> Env)> RuntimeVariants()
         {
-            var r2r = Path.Combine(RepositoryPaths.RepositoryRoot, "bench", "out", "executor-r2r", "indexify-executor");
-            return
+            var build = RepositoryPaths.ExecutorExecutable;
+            var baseline = Published ? "publish (single-file, self-contained, ReadyToRun; csproj settings)" : "build output (framework-dependent, JIT; csproj settings)";
+            List<(string Name, string Executable, Dictionary<string, string> Env)> variants =
             [
-                ("baseline (csproj: workstation, non-concurrent, TieredPGO on)", Executable, []),
+                (baseline, Executable, []),
                 ("DOTNET_TieredPGO=0", Executable, new() { ["DOTNET_TieredPGO"] = "0" }),
                 ("DOTNET_TC_QuickJitForLoops=0", Executable, new() { ["DOTNET_TC_QuickJitForLoops"] = "0" }),
                 ("DOTNET_TieredCompilation=0", Executable, new() { ["DOTNET_TieredCompilation"] = "0" }),
-                ("DOTNET_ReadyToRun=0", Executable, new() { ["DOTNET_ReadyToRun"] = "0" }),
+                ("DOTNET_ReadyToRun=0 (no precompiled code at all)", Executable, new() { ["DOTNET_ReadyToRun"] = "0" }),
                 ("DOTNET_gcServer=1", Executable, new() { ["DOTNET_gcServer"] = "1" }),
                 ("DOTNET_gcConcurrent=1", Executable, new() { ["DOTNET_gcConcurrent"] = "1" }),
+                ("DOTNET_GCConserveMemory=5", Executable, new() { ["DOTNET_GCConserveMemory"] = "5" }),
                 ("DOTNET_GCgen0size=0x200000 (2 MiB)", Executable, new() { ["DOTNET_GCgen0size"] = "0x200000" }),
-                ("DOTNET_GCHeapHardLimit=0x6000000 (96 MiB)", Executable, new() { ["DOTNET_GCHeapHardLimit"] = "0x6000000" }),
                 ("DOTNET_EnableWriteXorExecute=0", Executable, new() { ["DOTNET_EnableWriteXorExecute"] = "0" }),
-                ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0", Executable, new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
-                ("TieredPGO=0 + GCgen0size 2 MiB", Executable, new() { ["DOTNET_TieredPGO"] = "0", ["DOTNET_GCgen0size"] = "0x200000" }),
-                ("self-contained ReadyToRun publish", r2r, []),
-                ("ReadyToRun publish + TieredPGO=0", r2r, new() { ["DOTNET_TieredPGO"] = "0" }),
-                ("ReadyToRun publish + TieredPGO=0 + GCgen0size 2 MiB", r2r, new() { ["DOTNET_TieredPGO"] = "0", ["DOTNET_GCgen0size"] = "0x200000" }),
-                ("ReadyToRun publish + TieredPGO=0 + W^X off + spin 0", r2r, new() { ["DOTNET_TieredPGO"] = "0", ["DOTNET_EnableWriteXorExecute"] = "0", ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
+                ("W^X off + TieredPGO=0", Executable, new() { ["DOTNET_EnableWriteXorExecute"] = "0", ["DOTNET_TieredPGO"] = "0" }),
             ];
+            if (Published && File.Exists(build))
+            {
+                variants.Add(("build output (framework-dependent, JIT), for comparison", build, []));
+            }
+
+            return variants;
         }
     }
 }
