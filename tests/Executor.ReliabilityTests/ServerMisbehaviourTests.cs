@@ -21,7 +21,9 @@ public sealed class ServerMisbehaviourTests
         await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Running);
         var delivered = new List<string>();
 
-        // One fault at a time (each failure multiplies the report interval by 3; a success resets it).
+        // One fault at a time (each failure multiplies the report interval by 3; a success resets it). The fault hits a
+        // periodic report while nothing changes, so the next report (and health 200) only comes with the backoff or with
+        // the allocation added afterwards: the 503 window is seconds long, not a race with a result-triggered report.
         var faults = new (string Name, Action Inject, Func<FakeIndexifyServer.ReceivedReport, bool> IsFault)[]
         {
             ("UNAVAILABLE", () => server.FailNextReports(1, StatusCode.Unavailable), r => r.ReplyStatus == StatusCode.Unavailable),
@@ -31,12 +33,12 @@ public sealed class ServerMisbehaviourTests
         };
         foreach (var (name, inject, isFault) in faults)
         {
-            var allocation = scenario.AddAllocation(fe);
             var before = server.LastSequence;
             inject();
             var failed = await server.WaitForReportAsync(r => r.ExecutorId == scenario.ExecutorId && !r.Succeeded, Host.Patience, afterSequence: before);
             Assert.True(isFault(failed), $"{name}: the faulted report ended with {failed.ReplyStatus}");
             await Eventually.TrueAsync(async () => (await scenario.Executor.GetAsync("/monitoring/health")).Status == 503, Host.Patience, $"{name}: health 503 after the failed report");
+            var allocation = scenario.AddAllocation(fe);
             var result = await server.WaitForResultAsync(allocation.AllocationId, Host.Patience);
             Assert.True(result.OutcomeCode == AllocationOutcomeCode.Success, $"{name}: {result.OutcomeCode}/{result.FailureReason}\n{string.Join('\n', scenario.Executor.Output.Split('\n').Where(l => l.Contains(" fail:", StringComparison.Ordinal) || l.Contains(" warn:", StringComparison.Ordinal)).TakeLast(10))}");
             await Eventually.TrueAsync(async () => (await scenario.Executor.GetAsync("/monitoring/health")).Status == 200, Host.Patience, $"{name}: health back to 200");
