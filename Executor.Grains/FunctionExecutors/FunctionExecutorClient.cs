@@ -54,11 +54,17 @@ public sealed class FunctionExecutorClient : IDisposable
     private static bool IsNotServingYet(RpcException ex) =>
         ex.StatusCode == StatusCode.Unavailable || (ex.StatusCode == StatusCode.Internal && ex.Status.DebugException is HttpRequestException or IOException);
 
-    public Task<Fe.InitializeResponse> InitializeAsync(Fe.InitializeRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _client.initializeAsync(request, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
+    public Task<Fe.InitializeResponse> InitializeAsync(Fe.InitializeRequest request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        return RetryUnsentAsync(() => _client.initializeAsync(request, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken);
+    }
 
-    public Task<Fe.HealthCheckResponse> CheckHealthAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        _client.check_healthAsync(new Fe.HealthCheckRequest(), deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
+    public Task<Fe.HealthCheckResponse> CheckHealthAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        return RetryUnsentAsync(() => _client.check_healthAsync(new Fe.HealthCheckRequest(), deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken);
+    }
 
     public async Task CreateAllocationAsync(Fe.Allocation allocation, TimeSpan timeout, CancellationToken cancellationToken)
     {
