@@ -1,8 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Amazon.Runtime;
-using Amazon.S3;
-using Amazon.S3.Model;
 using Executor.Allocations.Tests.Infrastructure;
 using Executor.Protocol.ServerV1;
 using Executor.TestHost;
@@ -22,36 +19,23 @@ public sealed class S3AllocationTests
     {
         await using var s3 = await S3rverProcess.StartAsync(Bucket);
         await using var proxy = await RecordingProxy.StartAsync(s3.ServiceUrl);
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(S3Bucket.ExecutorEnvironment(proxy.Url))
         {
-            ["AWS_ACCESS_KEY_ID"] = S3rverProcess.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = S3rverProcess.SecretKey,
-            ["AWS_REGION"] = "us-east-1",
-            ["AWS_ENDPOINT_URL_S3"] = proxy.Url,
-            ["AWS_EC2_METADATA_DISABLED"] = "true",
-            ["BLOBSTORE__S3__FORCEPATHSTYLE"] = "true",
             ["BLOBSTORE__WRITEPARTSIZEFIRST100"] = "1024",
             ["BLOBSTORE__READCHUNKSIZE"] = "1024",
         };
         await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: environment);
-        using var client = new AmazonS3Client(new BasicAWSCredentials(S3rverProcess.AccessKey, S3rverProcess.SecretKey), new AmazonS3Config
-        {
-            ServiceURL = s3.ServiceUrl,
-            ForcePathStyle = true,
-            AuthenticationRegion = "us-east-1",
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-        });
+        using var bucket = new S3Bucket(Bucket, s3.ServiceUrl);
         var server = scenario.Server;
 
-        var echo = await AddFunctionExecutorAsync(scenario, client, TestFunctions.Echo, "echo");
-        var big = await AddFunctionExecutorAsync(scenario, client, TestFunctions.BigOutput(5000), "big");
+        var echo = await bucket.AddFunctionExecutorAsync(scenario, TestFunctions.Echo, "echo");
+        var big = await bucket.AddFunctionExecutorAsync(scenario, TestFunctions.BigOutput(5000), "big");
 
         // A 3000-byte input: three 1 KiB read chunks.
         var input = Encoding.UTF8.GetBytes("\"" + new string('s', 2998) + "\"");
         var request = "req-" + Guid.NewGuid().ToString("N");
         var argKey = $"ns/echo/{request}/input-0";
-        await PutAsync(client, argKey, input);
+        await bucket.PutAsync(argKey, input);
         var arg = server.Blobs.Describe(argKey, input, PayloadEncodings.Json);
         var echoAllocation = server.AddAllocation(server.NewAllocation(echo, [arg], requestId: request));
         var bigAllocation = server.AddAllocation(server.NewAllocation(big, requestId: "req-" + Guid.NewGuid().ToString("N")));
@@ -60,7 +44,7 @@ public sealed class S3AllocationTests
         scenario.AssertSuccess(echoResult, echo.Id);
         Assert.Equal($"s3://{Bucket}/ns/echo/{request}.{echoAllocation.AllocationId}.blob-1.output", echoResult.Value.Uri);
         Assert.Equal((ulong)input.Length, echoResult.Value.Size);
-        var echoed = await GetAsync(client, echoResult.Value.Uri);
+        var echoed = await bucket.GetAsync(echoResult.Value.Uri);
         Assert.Equal(input, echoed);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(echoed)), echoResult.Value.Sha256Hash);
 
@@ -68,20 +52,20 @@ public sealed class S3AllocationTests
         scenario.AssertSuccess(bigResult, big.Id);
         var expected = new byte[5000];
         TestFunctions.FillPattern(TestFunctions.PatternSeed(bigAllocation.AllocationId), 0, expected);
-        Assert.Equal(expected, await GetAsync(client, bigResult.Value.Uri));
+        Assert.Equal(expected, await bucket.GetAsync(bigResult.Value.Uri));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(expected)), bigResult.Value.Sha256Hash);
 
         // How the bytes moved: the FE read the input with one ranged GET per 1 KiB chunk, and uploaded each output
         // as 1 KiB parts (5 for 5000 bytes, 3 for 3000) into one multipart upload that the executor then completed.
         var requests = proxy.Requests;
         Assert.Equal(3, requests.Count(r => r.Method == "GET" && r.Path == $"/{Bucket}/{argKey}" && r.Range is not null));
-        AssertUploadedInParts(requests, Key(bigResult.Value.Uri), 5);
-        AssertUploadedInParts(requests, Key(echoResult.Value.Uri), 3);
+        AssertUploadedInParts(requests, bucket.Key(bigResult.Value.Uri), 5);
+        AssertUploadedInParts(requests, bucket.Key(echoResult.Value.Uri), 3);
 
         // The unused request-error uploads were aborted, not leaked.
         foreach (var allocation in new[] { echoAllocation, bigAllocation })
         {
-            var errorKey = Key($"{allocation.RequestErrorPayloadUriPrefix}.{allocation.AllocationId}.req_error");
+            var errorKey = bucket.Key($"{allocation.RequestErrorPayloadUriPrefix}.{allocation.AllocationId}.req_error");
             Assert.Contains(requests, r => r.Method == "POST" && r.Path == $"/{Bucket}/{errorKey}" && r.Query.ContainsKey("uploads"));
             Assert.Contains(requests, r => r.Method == "DELETE" && r.Path == $"/{Bucket}/{errorKey}" && r.Query.ContainsKey("uploadId") && r.Status == 204);
         }
@@ -100,34 +84,5 @@ public sealed class S3AllocationTests
         Assert.Equal(Enumerable.Range(1, parts).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), puts.Select(p => p.Query["partNumber"]).Order(StringComparer.Ordinal));
         Assert.Single(puts.Select(p => p.Query["uploadId"]).Distinct());
         Assert.Single(requests, r => r.Method == "POST" && r.Path == path && r.Query.TryGetValue("uploadId", out var id) && id == puts[0].Query["uploadId"]);
-    }
-
-    private static async Task<FunctionExecutorDescription> AddFunctionExecutorAsync(ExecutorScenario scenario, AmazonS3Client client, string function, string application)
-    {
-        var code = Encoding.UTF8.GetBytes("PK-test-code-" + application);
-        var codeKey = $"ns/{application}/code/1.zip";
-        await PutAsync(client, codeKey, code);
-        var server = scenario.Server;
-        var description = server.NewFunctionExecutor("ns", application, function, "1", cpuMsPerSec: 100, memoryMib: 64, diskMib: 64, codePayload: server.Blobs.Describe(codeKey, code, PayloadEncodings.Zip));
-        return server.AddFunctionExecutor(scenario.ExecutorId, description);
-    }
-
-    private static async Task PutAsync(AmazonS3Client client, string key, byte[] content) =>
-        // s3rver stores aws-chunked bodies verbatim: sign the whole payload instead.
-        await client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(content), UseChunkEncoding = false });
-
-    private static async Task<byte[]> GetAsync(AmazonS3Client client, string uri)
-    {
-        using var response = await client.GetObjectAsync(Bucket, Key(uri));
-        using var buffer = new MemoryStream();
-        await response.ResponseStream.CopyToAsync(buffer);
-        return buffer.ToArray();
-    }
-
-    private static string Key(string uri)
-    {
-        var prefix = $"s3://{Bucket}/";
-        Assert.StartsWith(prefix, uri, StringComparison.Ordinal);
-        return uri[prefix.Length..];
     }
 }

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Amazon.Runtime;
-using Amazon.S3;
-using Amazon.S3.Model;
 using Executor.Allocations.Tests.Infrastructure;
 using Executor.Protocol.ServerV1;
 using Executor.TestHost;
@@ -25,13 +22,13 @@ public sealed class S3FaultAllocationTests
     public async Task S3StoppedWhileAnAllocationRunsEndsItInADefinedFailureReportedOnce()
     {
         await using var s3 = await S3rverProcess.StartAsync(Bucket);
-        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: Environment(s3.ServiceUrl));
-        using var client = Client(s3.ServiceUrl);
+        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: S3Bucket.ExecutorEnvironment(s3.ServiceUrl));
+        using var bucket = new S3Bucket(Bucket, s3.ServiceUrl);
         var server = scenario.Server;
-        var fe = await AddFunctionExecutorAsync(scenario, client, TestFunctions.SleepFor(3000), "stopped");
+        var fe = await bucket.AddFunctionExecutorAsync(scenario, TestFunctions.SleepFor(3000), "stopped");
         await server.WaitForFunctionExecutorStatusAsync(fe.Id, FunctionExecutorStatus.Running, Bound);
 
-        var arg = await PutArgumentAsync(server, client, "stopped", "\"before the stop\"");
+        var arg = await PutArgumentAsync(server, bucket, "stopped", "\"before the stop\"");
         var allocation = server.AddAllocation(server.NewAllocation(fe, [arg], requestId: "req-stopped"));
 
         // Stop S3 once the allocation runs on the FE (the executor's uploads are created; the FE sleeps 3 s before it reads
@@ -65,12 +62,12 @@ public sealed class S3FaultAllocationTests
     {
         await using var s3 = await S3rverProcess.StartAsync(Bucket);
         await using var proxy = await RecordingProxy.StartAsync(s3.ServiceUrl);
-        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: Environment(proxy.Url));
-        using var client = Client(s3.ServiceUrl);
+        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: S3Bucket.ExecutorEnvironment(proxy.Url));
+        using var bucket = new S3Bucket(Bucket, s3.ServiceUrl);
         var server = scenario.Server;
-        var fe = await AddFunctionExecutorAsync(scenario, client, TestFunctions.Echo, "errors");
+        var fe = await bucket.AddFunctionExecutorAsync(scenario, TestFunctions.Echo, "errors");
         await server.WaitForFunctionExecutorStatusAsync(fe.Id, FunctionExecutorStatus.Running, Bound);
-        var arg = await PutArgumentAsync(server, client, "errors", "\"x\"");
+        var arg = await PutArgumentAsync(server, bucket, "errors", "\"x\"");
 
         proxy.FailWith = 500;
         var before = proxy.Requests.Count;
@@ -93,44 +90,11 @@ public sealed class S3FaultAllocationTests
         Assert.Equal(200, (await scenario.Executor.GetAsync("/monitoring/startup")).Status);
     }
 
-    private static Dictionary<string, string> Environment(string endpoint) => new()
-    {
-        ["AWS_ACCESS_KEY_ID"] = S3rverProcess.AccessKey,
-        ["AWS_SECRET_ACCESS_KEY"] = S3rverProcess.SecretKey,
-        ["AWS_REGION"] = "us-east-1",
-        ["AWS_ENDPOINT_URL_S3"] = endpoint,
-        ["AWS_EC2_METADATA_DISABLED"] = "true",
-        ["BLOBSTORE__S3__FORCEPATHSTYLE"] = "true",
-    };
-
-    private static AmazonS3Client Client(string serviceUrl) => new(new BasicAWSCredentials(S3rverProcess.AccessKey, S3rverProcess.SecretKey), new AmazonS3Config
-    {
-        ServiceURL = serviceUrl,
-        ForcePathStyle = true,
-        AuthenticationRegion = "us-east-1",
-        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-    });
-
-    private static async Task<FunctionExecutorDescription> AddFunctionExecutorAsync(ExecutorScenario scenario, AmazonS3Client client, string function, string application)
-    {
-        var code = Encoding.UTF8.GetBytes("PK-test-code-" + application);
-        var codeKey = $"ns/{application}/code/1.zip";
-        await PutAsync(client, codeKey, code);
-        var server = scenario.Server;
-        var description = server.NewFunctionExecutor("ns", application, function, "1", cpuMsPerSec: 100, memoryMib: 64, diskMib: 64, codePayload: server.Blobs.Describe(codeKey, code, PayloadEncodings.Zip));
-        return server.AddFunctionExecutor(scenario.ExecutorId, description);
-    }
-
-    private static async Task<DataPayload> PutArgumentAsync(FakeServer server, AmazonS3Client client, string application, string json)
+    private static async Task<DataPayload> PutArgumentAsync(FakeServer server, S3Bucket bucket, string application, string json)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
         var key = $"ns/{application}/{Guid.NewGuid():N}/input-0";
-        await PutAsync(client, key, bytes);
+        await bucket.PutAsync(key, bytes);
         return server.Blobs.Describe(key, bytes, PayloadEncodings.Json);
     }
-
-    private static async Task PutAsync(AmazonS3Client client, string key, byte[] content) =>
-        // s3rver stores aws-chunked bodies verbatim: sign the whole payload instead.
-        await client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(content), UseChunkEncoding = false });
 }
