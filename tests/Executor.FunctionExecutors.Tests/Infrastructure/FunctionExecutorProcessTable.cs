@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
+using Executor.TestHost;
 
 namespace Executor.FunctionExecutors.Tests.Infrastructure;
 
@@ -14,34 +14,10 @@ internal static class FunctionExecutorProcessTable
     /// <summary>Live (not zombie) processes started for <paramref name="functionExecutorId"/>.</summary>
     public static IReadOnlyList<int> Find(string functionExecutorId) => FindWithArgument("--function-executor-id=" + functionExecutorId);
 
-    private static List<int> FindWithArgument(string argument)
-    {
-        var found = new List<int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
+    private static List<int> FindWithArgument(string argument) =>
+        ProcessTable.FindByArguments(arguments => arguments.Contains(argument, StringComparer.Ordinal));
 
-            try
-            {
-                var arguments = File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0');
-                if (arguments.Contains(argument, StringComparer.Ordinal) && !IsZombie(pid))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // The process ended while we looked.
-            }
-        }
-
-        return found;
-    }
-
-    public static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/cmdline") && !IsZombie(pid);
+    public static bool IsAlive(int pid) => ProcessTable.IsAlive(pid);
 
     /// <summary>
     /// Test cleanup: SIGKILLs every FE process still carrying <c>--executor-id=&lt;id&gt;</c> (ids are unique per executor
@@ -56,21 +32,6 @@ internal static class FunctionExecutorProcessTable
         }
 
         return leftovers.Count;
-    }
-
-    private static bool IsZombie(int pid)
-    {
-        try
-        {
-            // State is the first field after the parenthesised command name (which may itself contain spaces).
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var afterName = stat[(stat.LastIndexOf(')') + 1)..].TrimStart();
-            return afterName.Length == 0 || afterName[0] is 'Z' or 'X';
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return true;
-        }
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -37,7 +37,7 @@ internal static class Host
     public static Task WaitForNoProcessAsync(string functionExecutorId) =>
         Executor.Testing.Eventually.TrueAsync(() => FunctionExecutorPidsOf(functionExecutorId).Count == 0, Patience, $"FE {functionExecutorId} has no process left");
 
-    public static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/cmdline") && !IsZombie(pid);
+    public static bool IsAlive(int pid) => ProcessTable.IsAlive(pid);
 
     /// <summary>VmRSS in KiB and the thread count from /proc/PID/status, and the number of open descriptors.</summary>
     public static (long RssKib, int Threads, int FileDescriptors) Usage(int pid)
@@ -175,45 +175,7 @@ internal static class Host
 
     public static FunctionExecutorState? LastStateOf(this FakeServer server, string functionExecutorId) => server.LastReportedStateOf(functionExecutorId);
 
-    private static List<int> FindWithArgument(Func<string[], bool> match)
-    {
-        var found = new List<int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var arguments = File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0');
-                if (match(arguments) && !IsZombie(pid))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-
-        return found;
-    }
-
-    private static bool IsZombie(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var afterName = stat[(stat.LastIndexOf(')') + 1)..].TrimStart();
-            return afterName.Length == 0 || afterName[0] is 'Z' or 'X';
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return true;
-        }
-    }
+    private static List<int> FindWithArgument(Func<string[], bool> match) => ProcessTable.FindByArguments(match);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
