@@ -414,12 +414,12 @@ public sealed partial class AllocationRunner
         }
 
         var uri = $"{_spec.RequestDataPayloadUriPrefix}.{_spec.AllocationId}.{request.Id}.output";
-        Fe.AllocationOutputBLOB reply;
+        Fe.AllocationOutputBlob reply;
         try
         {
             var uploadId = await _blobs.Store.CreateMultipartUploadAsync(uri, _stop.Token);
             _outputBlobs[request.Id] = new PendingUpload(uri, uploadId);
-            reply = new Fe.AllocationOutputBLOB
+            reply = new Fe.AllocationOutputBlob
             {
                 Status = new Google.Rpc.Status { Code = 0 },
                 Blob = await _blobs.WritableAsync(request.Id, uri, uploadId, (long)request.Size, _stop.Token),
@@ -429,7 +429,7 @@ public sealed partial class AllocationRunner
         {
             LogOutputBlobFailed(_logger, _spec.AllocationId, request.Id, ex.Message);
             _outputBlobs.TryAdd(request.Id, new PendingUpload(uri, null));
-            reply = new Fe.AllocationOutputBLOB
+            reply = new Fe.AllocationOutputBlob
             {
                 Status = new Google.Rpc.Status { Code = 13, Message = "Failed to create output BLOB." },
                 Blob = new Fe.BLOB { Id = request.Id },
@@ -476,6 +476,7 @@ public sealed partial class AllocationRunner
                 RequestId = _spec.RequestId,
                 SourceFunctionCallId = _spec.FunctionCallId,
                 Updates = graph,
+                AllocationId = _spec.AllocationId,
             };
             if (FunctionExecutorMapping.CountItems(graph) > MaxFunctionCallItems || Server.V1.ServerV1Connection.MeasureCallFunction(request) > MaxFunctionCallBytes)
             {

@@ -9,6 +9,9 @@ public sealed record FunctionCallRequestSpec
     [Id(2)] public required string RequestId { get; init; }
     [Id(3)] public required string SourceFunctionCallId { get; init; }
     [Id(4)] public required CallGraph Updates { get; init; }
+
+    /// <summary>The allocation making the call: protocol v2 files the call under it and routes the result back to it.</summary>
+    [Id(5)] public required string AllocationId { get; init; }
 }
 
 /// <summary>One function call the executor wants to be told the result of.</summary>

@@ -174,7 +174,7 @@ public sealed class FeDirect : IAsyncDisposable
                     new Fe.AllocationUpdate
                     {
                         AllocationId = id,
-                        OutputBlob = new Fe.AllocationOutputBLOB
+                        OutputBlob = new Fe.AllocationOutputBlob
                         {
                             Status = new Google.Rpc.Status { Code = 0 },
                             Blob = new Fe.BLOB { Id = request.Id, Chunks = { new Fe.BLOBChunk { Uri = "file://" + Path.Combine(_dir, $"{id}.{request.Id}.out"), Size = request.Size } } },

@@ -78,7 +78,7 @@ public sealed class EchoTests(EchoFunctionExecutor fixture) : IClassFixture<Echo
 
         Assert.Equal(StatusCode.AlreadyExists, await CodeOf(() => client.create_allocationAsync(new CreateAllocationRequest { Allocation = allocation }, deadline: Deadline).ResponseAsync));
         Assert.Equal(StatusCode.FailedPrecondition, await CodeOf(() => client.send_allocation_updateAsync(
-            new AllocationUpdate { AllocationId = allocation.AllocationId, OutputBlob = new AllocationOutputBLOB { Blob = new BLOB { Id = "x" } } }, deadline: Deadline).ResponseAsync));
+            new AllocationUpdate { AllocationId = allocation.AllocationId, OutputBlob = new AllocationOutputBlob { Blob = new BLOB { Id = "x" } } }, deadline: Deadline).ResponseAsync));
         Assert.Equal(StatusCode.NotFound, await CodeOf(() => client.send_allocation_updateAsync(new AllocationUpdate { AllocationId = "nope" }, deadline: Deadline).ResponseAsync));
         Assert.Equal(StatusCode.NotFound, await CodeOf(() => client.delete_allocationAsync(new DeleteAllocationRequest { AllocationId = "nope" }, deadline: Deadline).ResponseAsync));
         Assert.Equal(StatusCode.NotFound, await CodeOf(async () =>

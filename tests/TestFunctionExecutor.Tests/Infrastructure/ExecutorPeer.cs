@@ -61,14 +61,14 @@ public sealed class ExecutorPeer(FunctionExecutor.FunctionExecutorClient client,
             var status = OnOutputBlobRequest(request);
             if (status.Code != 0)
             {
-                await SendAsync(run, new AllocationUpdate { OutputBlob = new AllocationOutputBLOB { Status = status, Blob = new BLOB { Id = request.Id } } }, cancellationToken);
+                await SendAsync(run, new AllocationUpdate { OutputBlob = new AllocationOutputBlob { Status = status, Blob = new BLOB { Id = request.Id } } }, cancellationToken);
                 continue;
             }
 
             var blob = OutputBlobFactory?.Invoke(request.Id, (long)request.Size)
                 ?? FileBlobs.Writable(request.Id, FileBlobs.Uri(dir.Combine($"out-{run.AllocationId}-{request.Id}.bin")), (long)request.Size, OutputChunkSize);
             run.OutputBlobs[request.Id] = blob;
-            await SendAsync(run, new AllocationUpdate { OutputBlob = new AllocationOutputBLOB { Status = status, Blob = blob } }, cancellationToken);
+            await SendAsync(run, new AllocationUpdate { OutputBlob = new AllocationOutputBlob { Status = status, Blob = blob } }, cancellationToken);
         }
 
         foreach (var call in state.FunctionCalls.Where(c => run.SeenIds.Add("call:" + c.Id)))
