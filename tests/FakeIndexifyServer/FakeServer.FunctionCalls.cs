@@ -6,7 +6,7 @@ using Grpc.Core;
 
 namespace FakeIndexifyServer;
 
-/// <summary>call_function and the function runs that watches report on.</summary>
+/// <summary>call_function (v1) and the function runs that watches (v1) and result routes (v2) report on.</summary>
 public sealed partial class FakeServer
 {
     private readonly List<ReceivedFunctionCall> _functionCallRequests = [];
@@ -69,8 +69,9 @@ public sealed partial class FakeServer
         SetFunctionCallOutcome(@namespace, application, requestId, functionCallId, FunctionCallOutcome.Pending, onlyIfUnknown: true);
 
     /// <summary>
-    /// Scripts a watched call's outcome. Every executor watching it gets a new snapshot; by default with the same
-    /// clock as before, as when the real server completes a watched run without a new event.
+    /// Scripts a call's outcome. v1: every executor watching it gets a new snapshot; by default with the same clock
+    /// as before, as when the real server completes a watched run without a new event. v2: a parent waiting on it
+    /// gets one result (a <see cref="FunctionCallOutcome.TailCall"/> pushes nothing; complete the call again later).
     /// </summary>
     public void CompleteFunctionCall(string @namespace, string application, string requestId, string functionCallId, FunctionCallOutcome outcome) =>
         SetFunctionCallOutcome(@namespace, application, requestId, functionCallId, outcome, onlyIfUnknown: false);
@@ -110,6 +111,7 @@ public sealed partial class FakeServer
             }
 
             PublishChanges();
+            TryPushRoutedResult(key); // v2: a waiting parent gets the result now
         }
 
         _changes.Pulse();

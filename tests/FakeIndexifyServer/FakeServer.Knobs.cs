@@ -8,8 +8,27 @@ public sealed partial class FakeServer
     private TimeSpan _firstSnapshotDelay;
     private bool _adoptUntrackedFunctionExecutors;
     private bool _enforceFunctionExecutorCapacity;
+    private TimeSpan _pollHoldTimeout;
+    private bool _emitKillAllocationOnCancel;
 
-    /// <summary>Deadline after each valid report (applies from the next report on).</summary>
+    /// <summary>The protocol this server speaks (fixed at start).</summary>
+    public ServerProtocol Protocol => _options.Protocol;
+
+    /// <summary>v2: how long an empty poll is held (applies to polls arriving from now on). See <see cref="FakeServerOptions.PollHoldTimeout"/>.</summary>
+    public TimeSpan PollHoldTimeout
+    {
+        get { lock (_gate) { return _pollHoldTimeout; } }
+        set { lock (_gate) { _pollHoldTimeout = value; } }
+    }
+
+    /// <summary>v2: announce test cancellations with KillAllocation. See <see cref="FakeServerOptions.EmitKillAllocationOnCancel"/>.</summary>
+    public bool EmitKillAllocationOnCancel
+    {
+        get { lock (_gate) { return _emitKillAllocationOnCancel; } }
+        set { lock (_gate) { _emitKillAllocationOnCancel = value; } }
+    }
+
+    /// <summary>Deadline after each valid report, v2 heartbeat or poll (applies from the next one on).</summary>
     public TimeSpan LivenessTimeout
     {
         get { lock (_gate) { return _livenessTimeout; } }

@@ -50,6 +50,9 @@ public sealed partial class FakeServer
         executor.IsTombstoned = true;
         executor.Watches = [];
         executor.LastPublishedContent = null;
+        executor.Commands.Reset(); // v2: the connection is gone; held polls answer empty
+        executor.Results.Reset();
+        executor.AckRegressed = false;
         EndStreams(executor, StreamEnding.Ok);
         AdvanceClockForEvent();
 

@@ -150,6 +150,7 @@ public sealed partial class FakeServer
     /// <summary>A one-line summary for failure messages.</summary>
     public string Describe() => Read(() =>
         $"clock={_clock} executors=[{string.Join(", ", _executors.Values.Select(e => $"{e.Id}:{(e.IsRegistered ? "registered" : e.IsTombstoned ? "tombstoned" : "unregistered")}/streams={e.Streams.Count}"))}] " +
+        (_options.Protocol == ServerProtocol.V2 ? $"heartbeats={_heartbeats.Count} commands={_issuedCommands.Count} results={_issuedResults.Count} heldPolls={_executors.Values.Sum(e => e.Commands.HeldCount + e.Results.HeldCount)} " : string.Empty) +
         $"reports={_reports.Count} liveAllocations={_liveAllocations.Count} accepted={_allocations.Values.Count(a => a.AcceptedResult is not null)} serverFailures={_serverFailures.Count}");
 
     private T Read<T>(Func<T> read)

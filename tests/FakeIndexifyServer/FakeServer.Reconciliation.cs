@@ -102,6 +102,7 @@ public sealed partial class FakeServer
     private void FailByServer(AllocationRecord allocation, AllocationFailureReason reason, string cause)
     {
         MarkTerminal(allocation, AllocationPhase.FailedByServer);
+        allocation.ServerFailureReason = reason;
         _serverFailures.Add(new ServerAllocationFailure(NextSequence(), _time.GetUtcNow(), allocation.Id, allocation.ExecutorId, allocation.Allocation.Clone(), reason, cause));
         Log.AllocationFailedByServer(_logger, allocation.Id, reason, cause);
     }

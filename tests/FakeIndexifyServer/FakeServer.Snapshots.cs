@@ -3,7 +3,10 @@ using FakeIndexifyServer.Model;
 
 namespace FakeIndexifyServer;
 
-/// <summary>Building desired states, placing waiting allocations, and pushing full snapshots on every change.</summary>
+/// <summary>
+/// Building desired states, placing waiting allocations, and publishing every change: as full snapshots (v1) or as
+/// the commands that turn the content last issued into the new one (v2).
+/// </summary>
 public sealed partial class FakeServer
 {
     /// <summary>The snapshot content for one executor, without the clock.</summary>
@@ -48,8 +51,8 @@ public sealed partial class FakeServer
     }
 
     /// <summary>
-    /// Pushes a full snapshot to every stream of every registered executor whose content changed. Plain heartbeats
-    /// change nothing and push nothing. Called under the lock.
+    /// Pushes a full snapshot to every stream (v1), or issues commands (v2), for every registered executor whose
+    /// content changed. Plain heartbeats change nothing and push nothing. Called under the lock.
     /// </summary>
     private void PublishChanges(ulong? clockOverride = null)
     {
@@ -79,6 +82,11 @@ public sealed partial class FakeServer
 
         foreach (var (executor, content) in changed)
         {
+            if (_options.Protocol == ServerProtocol.V2)
+            {
+                IssueCommandsForChange(executor, executor.LastPublishedContent ?? new DesiredExecutorState(), content);
+            }
+
             executor.LastPublishedContent = content;
             var snapshot = content.Clone();
             snapshot.Clock = _clock;

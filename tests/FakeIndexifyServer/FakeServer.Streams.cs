@@ -114,7 +114,7 @@ public sealed partial class FakeServer
         }
     }
 
-    /// <summary>Ends every open stream of an executor with <paramref name="code"/> (OK = normal end of stream).</summary>
+    /// <summary>Ends every open stream (v2: held poll) of an executor with <paramref name="code"/> (OK = normal end, an empty poll answer).</summary>
     public void EndStreams(string executorId, StatusCode code = StatusCode.OK, string detail = "")
     {
         lock (_gate)
@@ -127,7 +127,7 @@ public sealed partial class FakeServer
     }
 
     /// <summary>
-    /// Breaks the executor's open streams at the transport level: their TCP connections are dropped (so any other
+    /// Breaks the executor's open streams (v2: held polls) at the transport level: their TCP connections are dropped (so any other
     /// call on the same connection breaks too), and the client sees UNAVAILABLE, as when a server dies.
     /// </summary>
     public void AbortStreams(string executorId)
@@ -141,11 +141,15 @@ public sealed partial class FakeServer
         }
     }
 
+    /// <summary>Ends v1 streams and v2 held polls alike (a held poll ended with OK answers an empty list).</summary>
     private static void EndStreams(ExecutorRecord executor, StreamEnding ending)
     {
         foreach (var stream in executor.Streams)
         {
             stream.End(ending);
         }
+
+        executor.Commands.EndHeld(ending);
+        executor.Results.EndHeld(ending);
     }
 }

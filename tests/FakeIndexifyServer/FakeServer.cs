@@ -8,9 +8,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FakeIndexifyServer;
 
 /// <summary>
-/// A faithful in-process fake of the Indexify Server's executor API (protocol v1) on 127.0.0.1, for executor
-/// tests and benchmarks. All state sits behind one lock; every public member is thread-safe. The listener can be
-/// stopped and started again on the same port while the state lives on.
+/// A faithful in-process fake of the Indexify Server's executor API (protocol v1, or v2 with
+/// <see cref="FakeServerOptions.Protocol"/>) on 127.0.0.1, for executor tests and benchmarks. Both protocols share
+/// one model: v2 commands are derived from the desired states v1 pushes, and v2 reports feed the same books. All
+/// state sits behind one lock; every public member is thread-safe. The listener can be stopped and started again on
+/// the same port while the state lives on.
 /// </summary>
 public sealed partial class FakeServer : IAsyncDisposable
 {
@@ -54,6 +56,8 @@ public sealed partial class FakeServer : IAsyncDisposable
         _firstSnapshotDelay = options.FirstSnapshotDelay;
         _adoptUntrackedFunctionExecutors = options.AdoptUntrackedFunctionExecutors;
         _enforceFunctionExecutorCapacity = options.EnforceFunctionExecutorCapacity;
+        _pollHoldTimeout = options.PollHoldTimeout;
+        _emitKillAllocationOnCancel = options.EmitKillAllocationOnCancel;
 
         if (options.BlobStoreUrl is { } url)
         {
@@ -187,10 +191,11 @@ public sealed partial class FakeServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// A server process restart: every executor, hash, deadline, FE placement and watch is forgotten; allocations,
-    /// function calls and the clock survive. Open streams break with UNAVAILABLE, or at the transport level when
-    /// <paramref name="dropConnections"/> is set (the listener is bounced on the same port). Executors that still own
-    /// allocations and do not report again within <see cref="FakeServerOptions.StartupExecutorTimeout"/> are reaped.
+    /// A server process restart: every executor, hash, deadline, FE placement, watch and v2 outbox is forgotten;
+    /// allocations, function calls, v2 result routes and the clock survive. Open streams and held polls break with
+    /// UNAVAILABLE, or at the transport level when <paramref name="dropConnections"/> is set (the listener is bounced
+    /// on the same port). Executors that still own allocations and do not report again within
+    /// <see cref="FakeServerOptions.StartupExecutorTimeout"/> are reaped.
     /// </summary>
     public async Task SimulateRestartAsync(bool dropConnections = false)
     {

@@ -5,13 +5,13 @@ namespace FakeIndexifyServer;
 /// <summary>Start-up settings of a <see cref="FakeServer"/>. Most behaviour knobs can also be changed later on the server itself.</summary>
 public sealed class FakeServerOptions
 {
-    /// <summary>Port to bind on 127.0.0.1; 0 picks a free one.</summary>
     /// <summary>Serve TLS with this certificate (with private key) instead of plaintext h2c.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
 
     /// <summary>With <see cref="TlsCertificate"/>: require client certificates issued by this authority (mTLS).</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificateAuthority { get; init; }
 
+    /// <summary>Port to bind on 127.0.0.1; 0 picks a free one.</summary>
     public int Port { get; init; }
 
     /// <summary>Deadline after the last valid report before the executor is deregistered. The real server uses 30 s.</summary>
@@ -44,8 +44,26 @@ public sealed class FakeServerOptions
     /// <summary>After a simulated restart, executors that still own allocations but do not report again in time are deregistered.</summary>
     public TimeSpan StartupExecutorTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>gRPC message size limit in both directions. The real server allows 4 GiB.</summary>
-    public int MaxMessageSizeBytes { get; init; } = 256 * 1024 * 1024;
+    /// <summary>
+    /// gRPC message size limit in both directions. Null picks the protocol's: 256 MiB for v1 (the real server allows
+    /// 4 GiB, more than a test needs) and the real v2 server's 32 MiB.
+    /// </summary>
+    public int? MaxMessageSizeBytes { get; init; }
+
+    /// <summary>The protocol served; the other protocol's RPCs answer UNIMPLEMENTED, as on the real servers.</summary>
+    public ServerProtocol Protocol { get; init; } = ServerProtocol.V1;
+
+    /// <summary>v2: how long an empty poll is held before it returns an empty list. The real server holds 300 s.</summary>
+    public TimeSpan PollHoldTimeout { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>v2: byte budget of one poll response; at least one item is always returned. The real server's is 8 MiB.</summary>
+    public int MaxPollResponseBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// v2: send KillAllocation when a test cancels a placed allocation. The real server never emits it (it drops the
+    /// allocation silently), so this is off by default.
+    /// </summary>
+    public bool EmitKillAllocationOnCancel { get; init; }
 
     /// <summary>
     /// Blob store root used in URIs handed out (code payloads, request URI prefixes), e.g. "s3://bucket".

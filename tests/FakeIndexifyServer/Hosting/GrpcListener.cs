@@ -64,17 +64,26 @@ internal sealed class GrpcListener : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         options.ConfigureHostLogging?.Invoke(builder.Logging);
         builder.Services.AddRouting();
+        var maxMessageSize = options.MaxMessageSizeBytes ?? (options.Protocol == ServerProtocol.V2 ? 32 * 1024 * 1024 : 256 * 1024 * 1024);
         builder.Services.AddGrpc(grpc =>
         {
-            grpc.MaxReceiveMessageSize = options.MaxMessageSizeBytes;
-            grpc.MaxSendMessageSize = options.MaxMessageSizeBytes;
+            grpc.MaxReceiveMessageSize = maxMessageSize;
+            grpc.MaxSendMessageSize = maxMessageSize;
             grpc.EnableDetailedErrors = true;
         });
         builder.Services.AddSingleton(server);
 
         var app = builder.Build();
         app.UseRouting();
-        app.MapGrpcService<ExecutorApiService>();
+        // Both protocols share the service name, so only one is mapped; the other's methods then answer UNIMPLEMENTED.
+        if (options.Protocol == ServerProtocol.V2)
+        {
+            app.MapGrpcService<ExecutorApiV2Service>();
+        }
+        else
+        {
+            app.MapGrpcService<ExecutorApiService>();
+        }
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

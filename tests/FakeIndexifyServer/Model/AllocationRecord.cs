@@ -19,6 +19,9 @@ internal sealed class AllocationRecord(Allocation allocation, string executorId,
 
     public AllocationResult? AcceptedResult { get; set; }
 
+    /// <summary>Why the server failed it, when it did (a cancellation may be announced with KillAllocation in v2).</summary>
+    public AllocationFailureReason? ServerFailureReason { get; set; }
+
     public bool IsLive => Phase is AllocationPhase.Queued or AllocationPhase.Placed;
 
     /// <summary>The server looks results up by namespace|application|request_id|allocation_id.</summary>

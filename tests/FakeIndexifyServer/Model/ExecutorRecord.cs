@@ -1,4 +1,5 @@
 using Executor.Protocol.ServerV1;
+using V2 = Executor.Protocol.ServerV2;
 
 namespace FakeIndexifyServer.Model;
 
@@ -32,4 +33,13 @@ internal sealed class ExecutorRecord(string id)
     public int StateChangeReportCount { get; set; }
 
     public int RegistrationCount { get; set; }
+
+    /// <summary>v2: the command outbox, reset by every full_state and deregistration.</summary>
+    public SequencedOutbox<V2.Command> Commands { get; } = new((command, seq) => command.Seq = seq);
+
+    /// <summary>v2: function-call results for the executor's allocations, reset like <see cref="Commands"/>.</summary>
+    public SequencedOutbox<V2.SequencedAllocationResult> Results { get; } = new((result, seq) => result.Seq = seq);
+
+    /// <summary>v2: a poll acknowledged less than before; the next heartbeat asks for the full state.</summary>
+    public bool AckRegressed { get; set; }
 }

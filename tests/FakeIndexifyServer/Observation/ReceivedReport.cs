@@ -3,7 +3,11 @@ using Grpc.Core;
 
 namespace FakeIndexifyServer;
 
-/// <summary>One report_executor_state call as the fake received and answered it.</summary>
+/// <summary>
+/// One report_executor_state call as the fake received and answered it. In v2 mode every heartbeat is logged here
+/// too, as the report it stands for: full_state containers and ContainerStarted / ContainerTerminated become FE
+/// states, outcomes become allocation results (see <see cref="FakeServer.Heartbeats"/> for the raw request).
+/// </summary>
 public sealed record ReceivedReport(
     long Sequence,
     DateTimeOffset ReceivedAt,
@@ -32,5 +36,8 @@ public sealed record ReceivedReport(
     public IReadOnlyList<FunctionCallWatch> FunctionCallWatches =>
         Request.ExecutorState?.FunctionCallWatches ?? (IReadOnlyList<FunctionCallWatch>)[];
 
-    public bool Succeeded => ReplyStatus == StatusCode.OK;
+    /// <summary>v2: the executor was unknown and sent no full_state, so nothing in it was processed (send_state was asked).</summary>
+    public bool ItemsDropped { get; init; }
+
+    public bool Succeeded => ReplyStatus == StatusCode.OK && !ItemsDropped;
 }

@@ -38,10 +38,16 @@ internal static class AllocationResultValidator
             return $"invalid failure reason {(int)result.FailureReason}";
         }
 
+        return FindOutputError(result, requireRootFunctionCallId: true);
+    }
+
+    /// <summary>The value, tail-call updates and request error, as converted for ingestion.</summary>
+    public static string? FindOutputError(AllocationResult result, bool requireRootFunctionCallId)
+    {
         var returnValueError = result.ReturnValueCase switch
         {
             AllocationResult.ReturnValueOneofCase.Value => FindPayloadError(result.Value),
-            AllocationResult.ReturnValueOneofCase.Updates => ExecutionPlanUpdatesValidator.FindError(result.Updates, requireRoot: true),
+            AllocationResult.ReturnValueOneofCase.Updates => ExecutionPlanUpdatesValidator.FindError(result.Updates, requireRootFunctionCallId),
             _ => null,
         };
         if (returnValueError is not null)
