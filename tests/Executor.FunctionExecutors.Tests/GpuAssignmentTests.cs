@@ -17,7 +17,7 @@ public sealed class TwoGpuFixture : ScenarioFixture
 
     public TwoGpuFixture()
     {
-        var fixture = Path.Combine(RepositoryPaths.SharedDirectory, "fixtures", "nvidia-smi", "nvidia-smi-query-h100.csv");
+        var fixture = RepositoryPaths.Fixture("nvidia-smi", "nvidia-smi-query-h100.csv");
         var real = File.ReadAllText(fixture).Trim();
         FirstUuid = real.Split(',')[2].Trim();
         var second = $"1, {real.Split(',')[1].Trim()}, {SecondUuid}";

@@ -144,8 +144,22 @@ public sealed class BadInputTests
             }
         }
 
-        server.ReplaceDesiredState(scenario.ExecutorId, server.GetDesiredState(scenario.ExecutorId)!);
-        var after = scenario.AddAllocation(fe, "\"after the fuzz\"");
+        // The fuzz also re-described `fe` itself: valid descriptions with another function, code digest, resources,
+        // timeouts or container type, and invalid ones that drop it. An FE id keeps the description it was started
+        // with (later ones are ignored, as upstream), so `fe` ends up as whichever description it was last started
+        // from, depending on which snapshots the executor got to apply (latest wins): running another function, or
+        // terminated after a failed start. A real Server never re-describes an id; it replaces a broken FE with a new
+        // one. So the Server takes everything back, the executor must stop all it started (nothing leaked), and good
+        // work on a new FE must run.
+        server.ReplaceDesiredState(scenario.ExecutorId, new DesiredExecutorState());
+        var emptied = server.Clock;
+        await server.WaitForReportAsync(
+            r => r.Succeeded && r.ServerClock is { } clock && clock >= emptied && clock <= server.Clock && r.FunctionExecutorStates.Count == 0,
+            Host.Patience);
+        await Eventually.TrueAsync(() => Host.FunctionExecutorPids(scenario.ExecutorId).Count == 0, Host.Patience, "no FE process left after the fuzz");
+
+        var fresh = scenario.AddFunctionExecutor(TestFunctions.Echo, maxConcurrency: 2);
+        var after = scenario.AddAllocation(fresh, "\"after the fuzz\"");
         var result = await server.WaitForResultAsync(after.AllocationId, Host.Patience);
         Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
         Assert.Equal("\"after the fuzz\"", Encoding.UTF8.GetString(ReadValue(server, result)));

@@ -35,7 +35,23 @@ public static class RepositoryPaths
     /// <summary>The executor executable (Executor.Silo).</summary>
     public static string ExecutorExecutable => AppHost("Executor.Silo", "indexify-executor");
 
-    public static string SharedDirectory => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared"));
+    /// <summary>
+    /// Test data kept in the repository (tests/fixtures): a fresh clone has everything the tests read, nothing is
+    /// looked up outside the repository.
+    /// </summary>
+    public static string FixturesDirectory => Path.Combine(RepositoryRoot, "tests", "fixtures");
+
+    /// <summary>A fixture file under tests/fixtures; a missing one is an error that names the path, never a skip.</summary>
+    public static string Fixture(params string[] relativePath)
+    {
+        var path = Path.Combine([FixturesDirectory, .. relativePath]);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Test fixture not found: {path} (it belongs in the repository under tests/fixtures).", path);
+        }
+
+        return path;
+    }
 
     private static string FindRoot()
     {

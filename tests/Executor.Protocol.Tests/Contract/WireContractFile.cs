@@ -2,10 +2,13 @@ using Executor.Testing;
 
 namespace Executor.Protocol.Tests.Contract;
 
-/// <summary>Finds and parses shared/reference/wire-contract.md. A missing reference is a test failure, never a skip.</summary>
+/// <summary>
+/// Finds and parses the in-repository wire contract reference (Contract/wire-contract.md in this project: the upstream
+/// protos' fact tables, see its header for where they come from). A missing reference is a test failure, never a skip.
+/// </summary>
 public static class WireContractFile
 {
-    public static string DefaultPath => Path.Combine(RepositoryPaths.SharedDirectory, "reference", "wire-contract.md");
+    public static string DefaultPath => Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "Executor.Protocol.Tests", "Contract", "wire-contract.md");
 
     private static readonly Lazy<WireContract> Default = new(() => Load(DefaultPath));
 
@@ -16,8 +19,8 @@ public static class WireContractFile
         if (!File.Exists(path))
         {
             throw new FileNotFoundException(
-                $"The wire contract reference was not found at '{path}'. The proto drift check needs shared/reference/wire-contract.md " +
-                "in the 'shared' directory next to the repository root; without it the protos cannot be verified, so this fails instead of skipping.",
+                $"The wire contract reference was not found at '{path}'. The proto drift check needs tests/Executor.Protocol.Tests/Contract/wire-contract.md " +
+                "from the repository; without it the protos cannot be verified, so this fails instead of skipping.",
                 path);
         }
 

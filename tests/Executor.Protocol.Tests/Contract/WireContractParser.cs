@@ -17,6 +17,9 @@ public static partial class WireContractParser
     private static readonly string[] EnumHeader = ["member", "value"];
     private static readonly string[] MessageHeader = ["field", "type", "number", "label"];
 
+    // A section written as changes against another one: "| kind | name | status | ... |" (more columns are prose).
+    private static readonly string[] ChangeHeaderStart = ["kind", "name", "status"];
+
     [GeneratedRegex(@"^##\s+(\d+[a-z]?)\.\s+(.*)$")]
     private static partial Regex SectionHeading();
 
@@ -26,6 +29,19 @@ public static partial class WireContractParser
     // Section 3a names the package of each imported file inline: "- `google/protobuf/any.proto` (package `google.protobuf`)".
     [GeneratedRegex(@"^- `[^`]+\.proto`\s*\(package `([^`]+)`\)")]
     private static partial Regex ImportedFilePackageLine();
+
+    [GeneratedRegex(@"^- based on: section\s*`([^`]+)`")]
+    private static partial Regex BasedOnLine();
+
+    // "Removed in v2 without a renamed successor: message `A`, message `B`, ..."
+    [GeneratedRegex(@"^Removed\b[^:]*:\s*(.+)$")]
+    private static partial Regex RemovedLine();
+
+    [GeneratedRegex(@"(service|enum|message)\s+`([^`]+)`")]
+    private static partial Regex ItemReference();
+
+    [GeneratedRegex(@"^renamed from\s+(\S+)$")]
+    private static partial Regex RenamedFrom();
 
     [GeneratedRegex(@"^#{3,6}\s+(service|enum|message)\s+`([^`]+)`\s*$")]
     private static partial Regex ItemHeading();
@@ -64,6 +80,32 @@ public static partial class WireContractParser
             {
                 current.Package = package.Groups[1].Value;
                 current.CurrentPackage = package.Groups[1].Value;
+                continue;
+            }
+
+            var basedOn = BasedOnLine().Match(line);
+            if (basedOn.Success)
+            {
+                current.BasedOn = basedOn.Groups[1].Value;
+                continue;
+            }
+
+            var removed = RemovedLine().Match(line);
+            if (removed.Success)
+            {
+                current.Removed.AddRange(ItemReference().Matches(removed.Groups[1].Value).Select(m => new ItemRef(m.Groups[1].Value, m.Groups[2].Value)));
+                continue;
+            }
+
+            if (line.TrimStart().StartsWith('|') && SplitRow(line).Take(ChangeHeaderStart.Length).SequenceEqual(ChangeHeaderStart, StringComparer.OrdinalIgnoreCase))
+            {
+                var table = new List<string> { line };
+                while (i + 1 < lines.Length && lines[i + 1].TrimStart().StartsWith('|'))
+                {
+                    table.Add(lines[++i]);
+                }
+
+                ParseChanges(current, table, $"line {i + 2 - table.Count} (§{current.Id} change table)");
                 continue;
             }
 
@@ -117,6 +159,48 @@ public static partial class WireContractParser
         }
 
         return new WireContract(sections);
+    }
+
+    private static void ParseChanges(SectionBuilder section, List<string> table, string where)
+    {
+        var header = SplitRow(table[0]);
+        var rows = ReadTable(table, header, where, section.Errors);
+        if (rows is null)
+        {
+            return;
+        }
+
+        foreach (var r in rows)
+        {
+            var (kind, name, status) = (r[0], r[1], r[2]);
+            if (kind is not ("message" or "enum" or "service"))
+            {
+                section.Errors.Add($"{where}: row {name} has an unknown kind '{kind}'");
+                continue;
+            }
+
+            var renamed = RenamedFrom().Match(status);
+            if (renamed.Success)
+            {
+                section.Changes.Add(new ChangeSpec(kind, name, ChangeStatus.Renamed, renamed.Groups[1].Value));
+            }
+            else if (status == "unchanged")
+            {
+                section.Changes.Add(new ChangeSpec(kind, name, ChangeStatus.Unchanged, null));
+            }
+            else if (status == "changed")
+            {
+                section.Changes.Add(new ChangeSpec(kind, name, ChangeStatus.Changed, null));
+            }
+            else if (status.StartsWith("new", StringComparison.Ordinal))
+            {
+                section.Changes.Add(new ChangeSpec(kind, name, ChangeStatus.New, null));
+            }
+            else
+            {
+                section.Errors.Add($"{where}: row {kind} {name} has an unknown status '{status}'");
+            }
+        }
     }
 
     private static void ParseService(SectionBuilder section, string name, List<string> body, string where, List<string> errors)
@@ -262,6 +346,12 @@ public static partial class WireContractParser
 
         public List<string> Errors { get; } = [];
 
-        public ContractSection Build() => new(id, title, Package, Services, Enums, Messages, Errors);
+        public string? BasedOn { get; set; }
+
+        public List<ChangeSpec> Changes { get; } = [];
+
+        public List<ItemRef> Removed { get; } = [];
+
+        public ContractSection Build() => new(id, title, Package, Services, Enums, Messages, Errors, BasedOn, Changes, Removed);
     }
 }
