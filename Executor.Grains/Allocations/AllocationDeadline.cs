@@ -4,40 +4,53 @@ namespace Executor.Allocations;
 
 /// <summary>
 /// The allocation timeout (allocation_timeout_ms): it runs from the start, restarts on every new progress report,
-/// and does not count time the function cannot be blamed for: our own work on its behalf (extended by it, or held)
-/// and waiting on child calls it watches without a deadline of its own (held). Used on one scheduler only.
+/// and does not count time the function cannot be blamed for, which is held: our own work on its behalf and waiting
+/// on child calls it watches without a deadline of its own. Used on one scheduler only.
 /// </summary>
 public sealed class AllocationDeadline(TimeSpan timeout, TimeProvider time)
 {
     private DateTimeOffset _deadline;
+    private DateTimeOffset _heldSince;
     private int _holds;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Fe.AllocationProgress? _lastProgress;
 
-    public TimeSpan Timeout => timeout;
-
     /// <summary>True while something holds the deadline: its time does not count.</summary>
     public bool IsHeld => _holds > 0;
 
-    public void Start() => _deadline = time.GetUtcNow() + timeout;
+    public void Start()
+    {
+        var now = time.GetUtcNow();
+        _deadline = now + timeout;
 
-    /// <summary>Adds time that must not count (our own work, measured by the caller).</summary>
-    public void Extend(TimeSpan by) => _deadline += by;
+        // A hold in progress only suspends the new timeout from here on.
+        _heldSince = now;
+    }
 
-    /// <summary>Stops the clock until the matching <see cref="Release"/>; holds nest.</summary>
+    /// <summary>Stops the clock until the matching <see cref="Release"/>; holds nest, and overlapping holds count once.</summary>
     public void Hold()
     {
-        _holds++;
+        if (_holds++ == 0)
+        {
+            _heldSince = time.GetUtcNow();
+        }
+
         Signal();
     }
 
     public void Release()
     {
-        if (_holds > 0)
+        if (_holds == 0)
         {
-            _holds--;
-            Signal();
+            return;
         }
+
+        if (--_holds == 0)
+        {
+            _deadline += time.GetUtcNow() - _heldSince;
+        }
+
+        Signal();
     }
 
     /// <summary>Restarts the timeout when the FE reports progress it did not report before; true when it did.</summary>
@@ -61,9 +74,7 @@ public sealed class AllocationDeadline(TimeSpan timeout, TimeProvider time)
             var changed = _changed.Task;
             if (_holds > 0)
             {
-                var waitStarted = time.GetUtcNow();
                 await Task.WhenAny(next, changed);
-                _deadline += time.GetUtcNow() - waitStarted;
                 continue;
             }
 
@@ -77,7 +88,7 @@ public sealed class AllocationDeadline(TimeSpan timeout, TimeProvider time)
             var delay = Task.Delay(remaining, time, delayCancellation.Token);
             var first = await Task.WhenAny(next, changed, delay);
             delayCancellation.Cancel();
-            if (first == delay && !next.IsCompleted && _deadline <= time.GetUtcNow())
+            if (first == delay && !next.IsCompleted && _holds == 0 && _deadline <= time.GetUtcNow())
             {
                 return false;
             }

@@ -41,11 +41,17 @@ public sealed class AllocationStateDriver(
                 return AllocationFinish.WithoutResult();
             }
 
-            var reconcileStarted = context.Time.GetTimestamp();
-            await ReconcileAsync(state);
-
             // Our own work does not count against the function's time.
-            deadline.Extend(context.Time.GetElapsedTime(reconcileStarted));
+            deadline.Hold();
+            try
+            {
+                await ReconcileAsync(state);
+            }
+            finally
+            {
+                deadline.Release();
+            }
+
             if (deadline.OnProgress(state.Progress))
             {
                 context.Metrics.ProgressUpdates.Add(1);
