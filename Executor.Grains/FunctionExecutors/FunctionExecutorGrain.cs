@@ -269,7 +269,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
             if (response.OutcomeCode != Fe.InitializationOutcomeCode.Success)
             {
-                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedFunctionError, InitializeFailure(response));
+                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedFunctionError, InitializeFailure.Describe(response));
             }
 
             if (_shutDown || _lifecycle != FunctionExecutorLifecycle.StartingUp)
@@ -311,22 +311,6 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             BeginTermination(FunctionExecutorTerminationReason.StartupFailedInternalError, startupFailure: true, ex.Message);
         }
     }
-
-    /// <summary>The startup-failure message of a failed initialize, with the FE's own error message when it gives one (tensorlake 0.5.47 and later).</summary>
-    private static string InitializeFailure(Fe.InitializeResponse response)
-    {
-        var message = $"initialize answered {response.OutcomeCode} {response.FailureReason}";
-        if (!response.HasErrorMessage || string.IsNullOrWhiteSpace(response.ErrorMessage))
-        {
-            return message;
-        }
-
-        // Bounded: it is user text and travels in logs and reports.
-        var error = response.ErrorMessage.Length <= MaxInitializeErrorLength ? response.ErrorMessage : response.ErrorMessage[..MaxInitializeErrorLength] + "…";
-        return $"{message}: {error}";
-    }
-
-    private const int MaxInitializeErrorLength = 2000;
 
     /// <summary>
     /// A 0.1.3 allocation holds about three RPC threads of its FE for its whole life (state stream, blocked get, read
