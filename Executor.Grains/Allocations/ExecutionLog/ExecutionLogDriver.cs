@@ -76,7 +76,14 @@ public sealed class ExecutionLogDriver : IAllocationDriver
         await QuietlyAsync(_finishAdvance);
 
         // The FE refuses to delete (FAILED_PRECONDITION) until its runner fully finished, which ends the state stream.
-        await Task.WhenAny(_stateLoop, Task.Delay(_context.Options.FunctionExecutorRpcTimeout, _context.Time, cancellationToken));
+        using (var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            var waited = Task.Delay(_context.Options.FunctionExecutorRpcTimeout, _context.Time, patience.Token);
+            await Task.WhenAny(_stateLoop, waited);
+            await patience.CancelAsync();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         var started = _context.Time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {

@@ -70,7 +70,7 @@ public sealed class ExecutionLogRunnerTests : IAsyncLifetime
     [Fact]
     public async Task AnAwaitedChildCallIsStartedAcknowledgedWatchedAndItsResultHandedToTheFunctionExecutorWhileItsTimeoutIsSuspended()
     {
-        var (result, allocation) = await RunAsync(AwaitChildCall, timeoutMs: 1000, deliver: DeliverChildResultAfterTheTimeoutAsync);
+        var (result, allocation) = await RunAsync(AwaitChildCall, timeoutMs: 2000, deliver: DeliverChildResultAfterTheTimeoutAsync);
 
         AssertOutcome(result, OutcomeCode.Success, null);
         Assert.Empty(allocation.Violations);
@@ -220,8 +220,8 @@ public sealed class ExecutionLogRunnerTests : IAsyncLifetime
 
     private Task DeliverChildResultAsync(AllocationRunner runner) => DeliverChildResultAsync(runner, TimeSpan.Zero);
 
-    /// <summary>Waits past the 1 s allocation timeout before the child's result arrives: watched time does not count.</summary>
-    private Task DeliverChildResultAfterTheTimeoutAsync(AllocationRunner runner) => DeliverChildResultAsync(runner, TimeSpan.FromSeconds(1.5));
+    /// <summary>Waits past the 2 s allocation timeout before the child's result arrives: watched time does not count.</summary>
+    private Task DeliverChildResultAfterTheTimeoutAsync(AllocationRunner runner) => DeliverChildResultAsync(runner, TimeSpan.FromSeconds(2.5));
 
     private async Task DeliverChildResultAsync(AllocationRunner runner, TimeSpan after)
     {
