@@ -28,8 +28,6 @@ public sealed class ExecutionLogProcessor(
     private readonly CancellationTokenSource _closing = new();
     private AllocationFinish? _finish;
 
-    public AllocationFinish? Finish => _finish;
-
     /// <summary>Processes one batch; returns the finish when the batch carries it.</summary>
     public async Task<AllocationFinish?> ProcessAsync(IReadOnlyList<Fe.AllocationExecutionEvent> batch)
     {
@@ -37,6 +35,12 @@ public sealed class ExecutionLogProcessor(
         {
             AllocationLog.EventsAfterFinish(logger, allocationId, batch.Count);
             return _finish;
+        }
+
+        // A batch whose every event was handled already is a repeat: it must not flush the held creates either.
+        if (batch.All(IsHandled))
+        {
+            return null;
         }
 
         // The tail call's creates are the batch right before its finish; any other batch means the held creates are child calls.
@@ -75,7 +79,7 @@ public sealed class ExecutionLogProcessor(
     /// <summary>A watched call finished (routed by call id); delivered to the FE once its watcher exists.</summary>
     public void DeliverResult(string functionCallId, FunctionCallResultSpec result)
     {
-        if (!_calls.TryGetValue(functionCallId, out var call) || call.Result != ResultStage.None || _closing.IsCancellationRequested)
+        if (!_calls.TryGetValue(functionCallId, out var call) || call.Result != WatcherResultStage.None || _closing.IsCancellationRequested)
         {
             return;
         }
@@ -86,7 +90,7 @@ public sealed class ExecutionLogProcessor(
             return;
         }
 
-        call.Result = ResultStage.Converting;
+        call.Result = WatcherResultStage.Converting;
         _background.Add(SendResultAsync(call, result));
     }
 
@@ -109,6 +113,14 @@ public sealed class ExecutionLogProcessor(
         }
     }
 
+    private bool IsHandled(Fe.AllocationExecutionEvent entry) => entry.EventCase switch
+    {
+        Fe.AllocationExecutionEvent.EventOneofCase.CreateFunctionCall => entry.CreateFunctionCall.Updates is { HasRootFunctionCallId: true } updates && _calls.ContainsKey(updates.RootFunctionCallId),
+        Fe.AllocationExecutionEvent.EventOneofCase.FunctionCallCreationFailed => _calls.ContainsKey(entry.FunctionCallCreationFailed.FunctionCallId),
+        Fe.AllocationExecutionEvent.EventOneofCase.CreateFunctionCallWatcher => _calls.TryGetValue(entry.CreateFunctionCallWatcher.FunctionCallId, out var call) && call.Watched,
+        _ => false,
+    };
+
     private void OnCreate(Fe.AllocationExecutionEventCreateFunctionCall create)
     {
         var id = create.Updates is { HasRootFunctionCallId: true } updates ? updates.RootFunctionCallId : string.Empty;
@@ -129,7 +141,7 @@ public sealed class ExecutionLogProcessor(
         if (create.ArgsBlob is not null && create.ArgsBlob.Chunks.Any(c => !c.HasUri || !c.HasSize))
         {
             AllocationLog.InvalidFunctionCall(logger, allocationId, id);
-            call.Stage = CallStage.Failed;
+            call.Stage = DurableCallStage.Failed;
             AppendCreated(id, new Google.Rpc.Status { Code = 3, Message = "Invalid function call." }, null);
             return;
         }
@@ -146,7 +158,7 @@ public sealed class ExecutionLogProcessor(
         }
 
         // Nothing to start; the non-OK ack with the FE's own metadata gives user code its original error back.
-        _calls[failed.FunctionCallId] = new DurableCall(failed.FunctionCallId) { Stage = CallStage.Failed };
+        _calls[failed.FunctionCallId] = new DurableCall(failed.FunctionCallId) { Stage = DurableCallStage.Failed };
         AppendCreated(failed.FunctionCallId, new Google.Rpc.Status { Code = 3, Message = "Function call arguments could not be serialized." }, failed.Metadata);
     }
 
@@ -162,7 +174,7 @@ public sealed class ExecutionLogProcessor(
         if (!_calls.TryGetValue(id, out var call))
         {
             AllocationLog.WatcherOfUnknownCall(logger, allocationId, id);
-            _calls[id] = call = new DurableCall(id) { Stage = CallStage.Failed };
+            _calls[id] = call = new DurableCall(id) { Stage = DurableCallStage.Failed };
         }
 
         if (call.Watched)
@@ -170,7 +182,7 @@ public sealed class ExecutionLogProcessor(
             return;
         }
 
-        if (call.Stage == CallStage.Held)
+        if (call.Stage == DurableCallStage.Held)
         {
             // Watched, so not a tail call: it must exist on the Server before its watch does.
             await ForwardHeldAsync();
@@ -179,7 +191,7 @@ public sealed class ExecutionLogProcessor(
         // Always OK: some FEs never release a waiter on a non-OK watcher ack; problems arrive as a failed result.
         call.Watched = true;
         log.Append(new Fe.AllocationEvent { FunctionCallWatcherCreated = new Fe.AllocationEventFunctionCallWatcherCreated { FunctionCallId = id, Status = new Google.Rpc.Status { Code = 0 } } });
-        if (call.Stage != CallStage.Forwarded)
+        if (call.Stage != DurableCallStage.Forwarded)
         {
             Complete(call, FailedResult(id));
             return;
@@ -216,12 +228,12 @@ public sealed class ExecutionLogProcessor(
             {
                 // Every create since the last forward belongs to the tail call (it and its unstarted inputs).
                 tailCall = new TailCall(tailId, [.. _held.Select(c => new TailCallPart(c.Create!.Updates, c.Create.ArgsBlob))]);
-                _held.ForEach(c => c.Stage = CallStage.TailCall);
+                _held.ForEach(c => c.Stage = DurableCallStage.TailCall);
                 _held.Clear();
             }
             else
             {
-                invalidTailCall = _calls.TryGetValue(tailId, out var known) && known.Stage == CallStage.Forwarded
+                invalidTailCall = _calls.TryGetValue(tailId, out var known) && known.Stage == DurableCallStage.Forwarded
                     ? $"tail call {tailId} was already started as a child call"
                     : $"tail call {tailId} was not created right before the finish";
                 await ForwardHeldAsync();
@@ -246,13 +258,13 @@ public sealed class ExecutionLogProcessor(
             try
             {
                 await childCalls.StartAsync(call.Create!);
-                call.Stage = CallStage.Forwarded;
+                call.Stage = DurableCallStage.Forwarded;
             }
             catch (Exception ex) when (!_closing.IsCancellationRequested && ex is not OperationCanceledException)
             {
                 // Already acknowledged as started: a watcher of it gets a failed result instead.
                 AllocationLog.FunctionCallFailed(logger, allocationId, call.Id, ex.Message);
-                call.Stage = CallStage.Failed;
+                call.Stage = DurableCallStage.Failed;
             }
         }
     }
@@ -270,7 +282,7 @@ public sealed class ExecutionLogProcessor(
             entry = FailedResult(call.Id);
         }
 
-        if (call.Result == ResultStage.Converting && !_closing.IsCancellationRequested)
+        if (call.Result == WatcherResultStage.Converting && !_closing.IsCancellationRequested)
         {
             Complete(call, entry);
         }
@@ -291,7 +303,7 @@ public sealed class ExecutionLogProcessor(
         }
 
         // A result already on its way arrived in time; it wins.
-        if (call.Result == ResultStage.None && !_closing.IsCancellationRequested)
+        if (call.Result == WatcherResultStage.None && !_closing.IsCancellationRequested)
         {
             AllocationLog.WatcherTimedOut(logger, allocationId, call.Id);
             Complete(call, new Fe.AllocationEventFunctionCallWatcherResult
@@ -306,7 +318,7 @@ public sealed class ExecutionLogProcessor(
     /// <summary>Appends the watcher's one result and stops watching the call (a timed-out call keeps running on the Server).</summary>
     private void Complete(DurableCall call, Fe.AllocationEventFunctionCallWatcherResult entry)
     {
-        call.Result = ResultStage.Sent;
+        call.Result = WatcherResultStage.Sent;
         log.Append(new Fe.AllocationEvent { FunctionCallWatcherResult = entry });
         StopWatching(call);
     }
@@ -344,38 +356,4 @@ public sealed class ExecutionLogProcessor(
         WatcherStatus = Fe.FunctionCallWatcherStatus.Completed,
         OutcomeCode = Fe.AllocationOutcomeCode.Failure,
     };
-
-    private enum CallStage
-    {
-        Held,
-        Forwarded,
-        TailCall,
-        Failed,
-    }
-
-    private enum ResultStage
-    {
-        None,
-        Converting,
-        Sent,
-    }
-
-    private sealed class DurableCall(string id)
-    {
-        public string Id { get; } = id;
-
-        public CallStage Stage { get; set; } = CallStage.Held;
-
-        public Fe.AllocationExecutionEventCreateFunctionCall? Create { get; init; }
-
-        public bool Watched { get; set; }
-
-        public bool Watching { get; set; }
-
-        public bool HoldsDeadline { get; set; }
-
-        public ResultStage Result { get; set; }
-
-        public FunctionCallResultSpec? Buffered { get; set; }
-    }
 }

@@ -166,6 +166,9 @@ public sealed class ExecutionLogProcessorTests
         await ProcessAsync(batch);
         Assert.Equal([("a", 0), ("b", 0)], Acks());
 
+        // Still held: the repeat said nothing about whether they are a tail call.
+        Assert.Empty(_calls.Started);
+
         await ProcessAsync(Watcher("a"));
         await ProcessAsync(Watcher("a"));
         Assert.Equal(["a", "b"], _calls.Started);
