@@ -6,16 +6,22 @@ namespace Executor.Allocations;
 /// <summary>FE protocol results and call graphs to the domain (map by meaning, never by number: the enums differ).</summary>
 public static class FunctionExecutorMapping
 {
-    public static (OutcomeCode Outcome, AllocationFailureReason? Reason) MapOutcome(Fe.AllocationResult result) => result.OutcomeCode switch
+    public static (OutcomeCode Outcome, AllocationFailureReason? Reason) MapOutcome(Fe.AllocationResult result) =>
+        MapOutcome(result.OutcomeCode, result.HasFailureReason ? result.FailureReason : null);
+
+    public static (OutcomeCode Outcome, AllocationFailureReason? Reason) MapOutcome(Fe.AllocationOutcomeCode code, Fe.AllocationFailureReason? reason) => code switch
     {
         Fe.AllocationOutcomeCode.Success => (OutcomeCode.Success, null),
-        Fe.AllocationOutcomeCode.Failure when !result.HasFailureReason => (OutcomeCode.Failure, null),
-        Fe.AllocationOutcomeCode.Failure => (OutcomeCode.Failure, result.FailureReason switch
+        Fe.AllocationOutcomeCode.Failure when reason is null => (OutcomeCode.Failure, null),
+        Fe.AllocationOutcomeCode.Failure => (OutcomeCode.Failure, reason switch
         {
             Fe.AllocationFailureReason.FunctionError => AllocationFailureReason.FunctionError,
             Fe.AllocationFailureReason.RequestError => AllocationFailureReason.RequestError,
             // Anti-abuse rule: user code must not be able to claim an executor-side error.
             Fe.AllocationFailureReason.InternalError => AllocationFailureReason.FunctionError,
+            // Only a strict replay (which this executor never asks for) can diverge from its history; whatever the FE
+            // claims happened there is charged to the function, as above: the Server has no such reason.
+            Fe.AllocationFailureReason.ReplayEventHistoryMismatch => AllocationFailureReason.FunctionError,
             _ => AllocationFailureReason.Unknown,
         }),
         _ => (OutcomeCode.Unknown, null),

@@ -97,6 +97,38 @@ public sealed class FunctionExecutorClient : IDisposable
     }
 
     /// <summary>
+    /// 0.1.3: the allocation's current execution-log batch. The FE holds the call until a batch exists, so it has no
+    /// deadline (one outstanding call per allocation); the same batch comes back until it is advanced, so a call lost
+    /// in the transport may simply be made again. An empty batch means the log ended.
+    /// </summary>
+    public Task<Fe.GetAllocationExecutionLogBatchResponse> GetExecutionLogBatchAsync(string allocationId, CancellationToken cancellationToken) =>
+        RetryUnsentAsync(
+            () => _client.get_allocation_execution_log_batchAsync(new Fe.GetAllocationExecutionLogBatchRequest { AllocationId = allocationId }, cancellationToken: cancellationToken).ResponseAsync,
+            DateTime.MaxValue,
+            cancellationToken);
+
+    /// <summary>
+    /// 0.1.3: drops the batch last returned. Not idempotent (a second advance drops the next, unseen batch), so it is
+    /// only repeated when the first attempt provably never reached the FE.
+    /// </summary>
+    public Task AdvanceExecutionLogBatchAsync(string allocationId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        return RetryUnsentAsync(() => _client.advance_allocation_execution_log_batchAsync(new Fe.AdvanceAllocationExecutionLogBatchRequest { AllocationId = allocationId }, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken);
+    }
+
+    /// <summary>0.1.3: the FE's event-log read requests for one allocation, for as long as it reads (long-lived).</summary>
+    public AsyncServerStreamingCall<Fe.ReadAllocationEventLogRequest> WatchEventLogReads(string allocationId, CancellationToken cancellationToken) =>
+        _client.watch_allocation_event_log_reads(new Fe.WatchAllocationEventLogReads { AllocationId = allocationId }, cancellationToken: cancellationToken);
+
+    /// <summary>0.1.3: answers the FE's outstanding event-log read. Never re-sent once it may have reached the FE.</summary>
+    public Task SendEventLogReadResponseAsync(Fe.ReadAllocationEventLogResponse response, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        return RetryUnsentAsync(() => _client.send_allocation_event_log_read_responseAsync(response, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken);
+    }
+
+    /// <summary>
     /// Retries a unary call that failed before the FE received it: the FE's HTTP/2 server closed the connection
     /// (GOAWAY, e.g. NO_ERROR) or refused it while the call was being started. Such a call was never processed, so
     /// sending it again on a fresh connection is safe; without this a healthy, busy FE was replaced as "undefined".

@@ -62,6 +62,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
     private Task _startup = Task.CompletedTask;
     private Task _termination = Task.CompletedTask;
     private bool _lastExitWasOom;
+    private FunctionExecutorProtocol _protocol;
 
     public FunctionExecutorGrain(
         IFunctionExecutorProcessLauncher launcher,
@@ -222,8 +223,13 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
                 throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedInternalError, "get_info answer is incomplete");
             }
 
-            _feMetrics.Info(info.Version, info.SdkVersion, info.SdkLanguage, info.SdkLanguageVersion);
-            LogInfo(_logger, Id, info.Version, info.SdkVersion, info.SdkLanguage, info.SdkLanguageVersion);
+            var protocol = FunctionExecutorProtocols.Select(info.Version);
+            _feMetrics.Info(info.Version, info.SdkVersion, info.SdkLanguage, info.SdkLanguageVersion, FunctionExecutorProtocols.Label(protocol));
+            LogInfo(_logger, Id, info.Version, info.SdkVersion, info.SdkLanguage, info.SdkLanguageVersion, FunctionExecutorProtocols.Label(protocol));
+            _protocol = protocol ?? throw new StartupFailedException(
+                FunctionExecutorTerminationReason.StartupFailedInternalError,
+                $"unsupported Function Executor protocol version \"{info.Version}\" (SDK {info.SdkLanguage} {info.SdkVersion}); this executor speaks {FunctionExecutorProtocols.Supported}");
+            WarnIfConcurrencyExceedsRpcThreads(spec);
 
             Fe.InitializeResponse response;
             try
@@ -263,7 +269,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
             if (response.OutcomeCode != Fe.InitializationOutcomeCode.Success)
             {
-                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedFunctionError, $"initialize answered {response.OutcomeCode} {response.FailureReason}");
+                throw new StartupFailedException(FunctionExecutorTerminationReason.StartupFailedFunctionError, InitializeFailure.Describe(response));
             }
 
             if (_shutDown || _lifecycle != FunctionExecutorLifecycle.StartingUp)
@@ -303,6 +309,21 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             _feMetrics.CreateErrors.Add(1);
             LogStartupFailed(_logger, Id, FunctionExecutorTerminationReason.StartupFailedInternalError.ToString(), ex.Message, _process?.DiagnosticsLogPath ?? "(not started)");
             BeginTermination(FunctionExecutorTerminationReason.StartupFailedInternalError, startupFailure: true, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// A 0.1.3 allocation holds about three RPC threads of its FE for its whole life (state stream, blocked get, read
+    /// stream); the Python FE serves 100. Near that, allocations beyond it stall until others finish.
+    /// </summary>
+    private void WarnIfConcurrencyExceedsRpcThreads(FunctionExecutorSpec spec)
+    {
+        const int PythonFunctionExecutorRpcThreads = 100;
+        const int RpcThreadsPerAllocation = 3;
+        var threads = (long)Math.Max(1, spec.MaxConcurrency) * RpcThreadsPerAllocation;
+        if (_protocol == FunctionExecutorProtocol.ExecutionLog && threads * 10 >= PythonFunctionExecutorRpcThreads * 9)
+        {
+            LogConcurrencyNearRpcThreads(_logger, Id, spec.MaxConcurrency, threads, PythonFunctionExecutorRpcThreads);
         }
     }
 
@@ -501,7 +522,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             _metrics.ScheduleLatency.Record(_time.GetElapsedTime(head.Value.QueuedAt).TotalSeconds);
             var spec = head.Value.Spec;
             var logger = _logger.WithContext(_logger.Context.ForAllocation(spec.AllocationId, spec.RequestId, spec.FunctionCallId));
-            var runner = new AllocationRunner(spec, _spec!.AllocationTimeoutMs, _client!, _blobs, _server, _options, this, _metrics, logger, _time);
+            var runner = new AllocationRunner(spec, _spec!.AllocationTimeoutMs, _client!, _blobs, _server, _options, this, _metrics, logger, _time, _protocol);
             _running[spec.AllocationId] = runner;
             _ = RunAsync(runner, logger);
         }
@@ -854,8 +875,8 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
     [LoggerMessage(1, LogLevel.Information, "function executor {FunctionExecutorId} launched: pid {ProcessId} at {Address}, diagnostics in {DiagnosticsPath}")]
     private static partial void LogLaunched(ILogger logger, string functionExecutorId, int processId, string address, string diagnosticsPath);
 
-    [LoggerMessage(2, LogLevel.Information, "function executor {FunctionExecutorId}: version {Version}, SDK {SdkVersion} {SdkLanguage} {SdkLanguageVersion}")]
-    private static partial void LogInfo(ILogger logger, string functionExecutorId, string version, string sdkVersion, string sdkLanguage, string sdkLanguageVersion);
+    [LoggerMessage(2, LogLevel.Information, "function executor {FunctionExecutorId}: version {Version}, SDK {SdkVersion} {SdkLanguage} {SdkLanguageVersion}, protocol {Protocol}")]
+    private static partial void LogInfo(ILogger logger, string functionExecutorId, string version, string sdkVersion, string sdkLanguage, string sdkLanguageVersion, string protocol);
 
     [LoggerMessage(3, LogLevel.Information, "function executor {FunctionExecutorId} is running ({ElapsedMs} ms to start)")]
     private static partial void LogRunning(ILogger logger, string functionExecutorId, double elapsedMs);
@@ -883,4 +904,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
     [LoggerMessage(11, LogLevel.Warning, "function executor {FunctionExecutorId} has max_concurrency 0; running one allocation at a time instead of none")]
     private static partial void LogZeroConcurrency(ILogger logger, string functionExecutorId);
+
+    [LoggerMessage(12, LogLevel.Warning, "function executor {FunctionExecutorId}: max_concurrency {MaxConcurrency} keeps about {Threads} of its {FunctionExecutorThreads} RPC threads busy (protocol 0.1.3 holds about 3 per allocation); allocations beyond that stall")]
+    private static partial void LogConcurrencyNearRpcThreads(ILogger logger, string functionExecutorId, uint maxConcurrency, long threads, int functionExecutorThreads);
 }

@@ -108,13 +108,15 @@ public sealed class FunctionExecutorMetrics
     public Counter<long> ApplicationDownloadErrors { get; }
     public Histogram<double> ApplicationDownloadLatency { get; }
 
-    public void Info(string version, string sdkVersion, string sdkLanguage, string sdkLanguageVersion) =>
+    /// <summary>One FE's get_info answer, and the protocol the executor speaks with it (allocation_state, execution_log or unsupported).</summary>
+    public void Info(string version, string sdkVersion, string sdkLanguage, string sdkLanguageVersion, string protocol) =>
         _infos.Add(
             1,
             new KeyValuePair<string, object?>("version", version),
             new KeyValuePair<string, object?>("sdk_version", sdkVersion),
             new KeyValuePair<string, object?>("sdk_language", sdkLanguage),
-            new KeyValuePair<string, object?>("sdk_language_version", sdkLanguageVersion));
+            new KeyValuePair<string, object?>("sdk_language_version", sdkLanguageVersion),
+            new KeyValuePair<string, object?>("protocol", protocol));
 
     public void FunctionExecutorCreated() => Interlocked.Increment(ref _functionExecutors);
 

@@ -78,6 +78,7 @@ public sealed class AllocationRunnerUnitTests
     [InlineData(Fe.AllocationOutcomeCode.Failure, Fe.AllocationFailureReason.FunctionError, OutcomeCode.Failure, AllocationFailureReason.FunctionError)]
     [InlineData(Fe.AllocationOutcomeCode.Failure, Fe.AllocationFailureReason.RequestError, OutcomeCode.Failure, AllocationFailureReason.RequestError)]
     [InlineData(Fe.AllocationOutcomeCode.Failure, Fe.AllocationFailureReason.InternalError, OutcomeCode.Failure, AllocationFailureReason.FunctionError)]
+    [InlineData(Fe.AllocationOutcomeCode.Failure, Fe.AllocationFailureReason.ReplayEventHistoryMismatch, OutcomeCode.Failure, AllocationFailureReason.FunctionError)]
     [InlineData(Fe.AllocationOutcomeCode.Failure, Fe.AllocationFailureReason.Unknown, OutcomeCode.Failure, AllocationFailureReason.Unknown)]
     [InlineData(Fe.AllocationOutcomeCode.Failure, null, OutcomeCode.Failure, null)]
     [InlineData(Fe.AllocationOutcomeCode.Unknown, null, OutcomeCode.Unknown, null)]
