@@ -137,6 +137,15 @@ public sealed class FunctionExecutorProcess : IAsyncDisposable
         },
     };
 
+    /// <summary>Sends SIGTERM, as the executor does to stop an FE.</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, SigTerm);
+        }
+    }
+
     /// <summary>Waits for the process to exit on its own and returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -144,6 +153,11 @@ public sealed class FunctionExecutorProcess : IAsyncDisposable
         await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
         return _process.ExitCode;
     }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     public async ValueTask DisposeAsync()
     {
