@@ -10,6 +10,9 @@ namespace TestFunctionExecutor;
 /// </summary>
 internal sealed partial class FunctionExecutorService
 {
+    /// <summary>break_reads: how long the first reads stream lives after delivering its first read.</summary>
+    private static readonly TimeSpan BreakReadsDelay = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The head batch, waiting (without a server-side limit) until there is one; an empty batch once the allocation stopped and everything was advanced.</summary>
     public override async Task<GetAllocationExecutionLogBatchResponse> get_allocation_execution_log_batch(GetAllocationExecutionLogBatchRequest request, ServerCallContext context)
     {
@@ -43,7 +46,9 @@ internal sealed partial class FunctionExecutorService
             await responseStream.WriteAsync(read, context.CancellationToken).ConfigureAwait(false);
             if (breakAfterFirst)
             {
-                // Reset the HTTP/2 stream as a dropped connection would; the read stays pending and is republished.
+                // Give the read time to reach the executor, then reset the HTTP/2 stream as a dropped connection would;
+                // the read stays pending (unless answered meanwhile) and is republished to the next stream.
+                await Task.Delay(BreakReadsDelay, context.CancellationToken).ConfigureAwait(false);
                 FeLog.Info($"allocation {runner.Id}: resetting the event log reads stream as scripted");
                 context.GetHttpContext().Abort();
                 return;

@@ -53,7 +53,11 @@ public sealed class ExecutorEventLog(string allocationId)
     public AllocationEvent WatcherCreated(string functionCallId, Google.Rpc.Status? status = null)
         => Append(new AllocationEvent { FunctionCallWatcherCreated = new AllocationEventFunctionCallWatcherCreated { FunctionCallId = functionCallId, Status = status ?? Ok } });
 
-    public AllocationEvent WatcherResult(AllocationEventFunctionCallWatcherResult result) => Append(new AllocationEvent { FunctionCallWatcherResult = result });
+    public AllocationEvent WatcherResult(string functionCallId, AllocationEventFunctionCallWatcherResult result)
+    {
+        result.FunctionCallId = functionCallId;
+        return Append(new AllocationEvent { FunctionCallWatcherResult = result });
+    }
 
     /// <summary>The page for a read: up to max_entries entries after its clock, last_clock = the last one's clock, has_more when more remain.</summary>
     public async Task<ReadAllocationEventLogResponse> PageAsync(ReadAllocationEventLogRequest read, CancellationToken cancellationToken)

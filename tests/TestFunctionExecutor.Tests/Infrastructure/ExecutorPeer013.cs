@@ -167,8 +167,7 @@ public sealed class ExecutorPeer013(FunctionExecutor.FunctionExecutorClient clie
 
                 if (OnWatcher(watcher, run.Creates.GetValueOrDefault(watcher.FunctionCallId)) is { } result)
                 {
-                    result.FunctionCallId = watcher.FunctionCallId;
-                    log.WatcherResult(result);
+                    log.WatcherResult(watcher.FunctionCallId, result);
                 }
                 else if (watcher.Deadline is { } deadline)
                 {
@@ -191,7 +190,7 @@ public sealed class ExecutorPeer013(FunctionExecutor.FunctionExecutorClient clie
             await Task.Delay(remaining, cancellationToken);
         }
 
-        log.WatcherResult(new AllocationEventFunctionCallWatcherResult { FunctionCallId = functionCallId, WatcherStatus = FunctionCallWatcherStatus.Timedout });
+        log.WatcherResult(functionCallId, new AllocationEventFunctionCallWatcherResult { WatcherStatus = FunctionCallWatcherStatus.Timedout });
     }
 
     /// <summary>Answers each read once, reopening the stream when it breaks, until the stream ends or the run is over.</summary>

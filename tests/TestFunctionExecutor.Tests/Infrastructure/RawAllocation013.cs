@@ -11,6 +11,7 @@ namespace TestFunctionExecutor.Tests.Infrastructure;
 public sealed class RawAllocation013 : IAsyncDisposable
 {
     private readonly FunctionExecutor.FunctionExecutorClient _client;
+    private readonly ExecutorPeer _statePeer;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _state;
 
@@ -20,7 +21,8 @@ public sealed class RawAllocation013 : IAsyncDisposable
         AllocationId = allocationId;
         StateSide = new AllocationRun(allocationId);
         EventLog = new ExecutorEventLog(allocationId);
-        _state = Task.Run(() => new ExecutorPeer(client, dir).AnswerStateAsync(StateSide, _stop.Token));
+        _statePeer = new ExecutorPeer(client, dir);
+        _state = Task.Run(() => _statePeer.AnswerStateAsync(StateSide, _stop.Token));
     }
 
     public string AllocationId { get; }
@@ -33,7 +35,17 @@ public sealed class RawAllocation013 : IAsyncDisposable
     public static async Task<RawAllocation013> CreateAsync(FunctionExecutor.FunctionExecutorClient client, TempDirectory dir, Allocation allocation)
     {
         await client.create_allocationAsync(new CreateAllocationRequest { Allocation = allocation }, deadline: FunctionExecutorProcess.Deadline);
-        return new RawAllocation013(client, dir, allocation.AllocationId);
+        return Attach(client, dir, allocation.AllocationId);
+    }
+
+    /// <summary>Starts answering the state side of an allocation the test created itself.</summary>
+    public static RawAllocation013 Attach(FunctionExecutor.FunctionExecutorClient client, TempDirectory dir, string allocationId) => new(client, dir, allocationId);
+
+    /// <summary>A SUCCESS watcher result whose value is <paramref name="text"/> (UTF-8) in a readable file BLOB.</summary>
+    public AllocationEventFunctionCallWatcherResult ChildValue(string name, string text)
+    {
+        var (value, blob) = _statePeer.CreateValue(name, System.Text.Encoding.UTF8.GetBytes(text), SerializedObjectEncoding.Utf8Text);
+        return new AllocationEventFunctionCallWatcherResult { WatcherStatus = FunctionCallWatcherStatus.Completed, OutcomeCode = AllocationOutcomeCode.Success, ValueOutput = value, ValueBlob = blob };
     }
 
     public ReadsStream OpenReads() => new(_client, AllocationId);

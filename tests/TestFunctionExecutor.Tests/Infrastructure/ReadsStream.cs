@@ -28,5 +28,18 @@ public sealed class ReadsStream : IDisposable
         return !await _call.ResponseStream.MoveNext(cts.Token);
     }
 
+    /// <summary>The read requests still delivered until the stream ends normally (within <paramref name="timeout"/>).</summary>
+    public async Task<IReadOnlyList<ReadAllocationEventLogRequest>> RestAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? FunctionExecutorProcess.CallTimeout);
+        var rest = new List<ReadAllocationEventLogRequest>();
+        while (await _call.ResponseStream.MoveNext(cts.Token))
+        {
+            rest.Add(_call.ResponseStream.Current);
+        }
+
+        return rest;
+    }
+
     public void Dispose() => _call.Dispose();
 }
