@@ -24,7 +24,7 @@ public sealed class ShutdownTests
         Assert.Equal((AllocationOutcomeCode.Failure, AllocationFailureReason.FunctionError), (finish.OutcomeCode, finish.FailureReason));
         Assert.Empty(await reads.RestAsync());
         Assert.Equal(0, await fe.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains("stopped", fe.Output, StringComparison.Ordinal);
+        Assert.Contains(": stopped", fe.Output, StringComparison.Ordinal);
     }
 
     [Fact]
