@@ -194,11 +194,11 @@ internal abstract class AllocationRunner
     }
 
     /// <summary>ExecutionPlanUpdates with one FunctionCall <paramref name="id"/> (= root_function_call_id) to a function of this application.</summary>
-    protected ExecutionPlanUpdates CallUpdates(string id, ChildCallSpec spec, SerializedObjectInsideBLOB? argument)
+    protected ExecutionPlanUpdates CallUpdates(string id, ChildCallSpec spec, SerializedObjectInsideBLOB? argument, ByteString callMetadata)
     {
         var target = Function.Clone();
         target.FunctionName = spec.FunctionName;
-        var call = new FunctionCall { Id = id, Target = target, CallMetadata = ByteString.Empty };
+        var call = new FunctionCall { Id = id, Target = target, CallMetadata = callMetadata };
         if (argument is not null)
         {
             call.Args.Add(new FunctionArg { Value = argument });

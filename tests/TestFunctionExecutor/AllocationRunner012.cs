@@ -1,4 +1,5 @@
 using Executor.Protocol.FunctionExecutorV1;
+using Google.Protobuf;
 
 namespace TestFunctionExecutor;
 
@@ -65,7 +66,7 @@ internal sealed class AllocationRunner012(Allocation allocation, FunctionExecuto
         {
             var (argument, argsBlob) = await UploadArgumentAsync(spec, cancellationToken).ConfigureAwait(false);
             var childId = $"{Id}.call.{NewId("fn")}";
-            var listed = new AllocationFunctionCall { Id = NewId("call"), Updates = CallUpdates(childId, spec, argument) };
+            var listed = new AllocationFunctionCall { Id = NewId("call"), Updates = CallUpdates(childId, spec, argument, ByteString.Empty) };
             if (argsBlob is not null)
             {
                 listed.ArgsBlob = argsBlob;
@@ -145,7 +146,7 @@ internal sealed class AllocationRunner012(Allocation allocation, FunctionExecuto
             case FunctionOutcome.TailCall tail:
                 var (argument, argsBlob) = await UploadArgumentAsync(tail.Call, cancellationToken).ConfigureAwait(false);
                 var childId = $"{Id}.tail.{NewId("fn")}";
-                return Results.Updates(CallUpdates(childId, tail.Call, argument), argsBlob);
+                return Results.Updates(CallUpdates(childId, tail.Call, argument, ByteString.Empty), argsBlob);
             default:
                 throw new InvalidOperationException($"unknown outcome {outcome}");
         }

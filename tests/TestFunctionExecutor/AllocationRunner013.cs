@@ -24,6 +24,9 @@ namespace TestFunctionExecutor;
 /// </summary>
 internal sealed class AllocationRunner013 : AllocationRunner
 {
+    /// <summary>call_metadata of every child call: opaque bytes, as the real FE's pickled FunctionCallMetadata.</summary>
+    private static readonly ByteString CallMetadata = ByteString.CopyFrom(TestFunctions.ChildCallMetadata());
+
     private readonly ChildCallTable _calls = new();
     private readonly CancellationTokenSource _emergency = new();
     private int _childSequence;
@@ -110,7 +113,7 @@ internal sealed class AllocationRunner013 : AllocationRunner
                 throw new EventLoopExitException();
             }
 
-            var create = new AllocationExecutionEventCreateFunctionCall { Updates = CallUpdates(id, spec, argument) };
+            var create = new AllocationExecutionEventCreateFunctionCall { Updates = CallUpdates(id, spec, argument, CallMetadata) };
             if (argsBlob is not null)
             {
                 create.ArgsBlob = argsBlob;
@@ -211,6 +214,11 @@ internal sealed class AllocationRunner013 : AllocationRunner
     {
         var stopping = Host.Stopping;
         FeLog.Info($"allocation {Id} started (request {Allocation.RequestId}, function call {Allocation.FunctionCallId})");
+        if (Allocation.ReplayMode == ReplayMode.Strict)
+        {
+            FeLog.Error($"allocation {Id}: replay_mode STRICT is not supported by the test FE; running live");
+        }
+
         Task? reading = null;
         try
         {

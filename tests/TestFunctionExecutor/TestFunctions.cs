@@ -189,6 +189,9 @@ public static class TestFunctions
     /// </summary>
     public static byte[] CreationFailedMetadata() => [0x80, 0x05, .. Encoding.UTF8.GetBytes("SerializationError: " + SerializationErrorMessage), 0x2E];
 
+    /// <summary>0.1.3: the opaque call_metadata of every child call (the real FE sends a pickled FunctionCallMetadata); 0.1.2 sends none.</summary>
+    public static byte[] ChildCallMetadata() => [0x80, 0x05, .. Encoding.UTF8.GetBytes("FunctionCallMetadata: test-fe"), 0x2E];
+
     /// <summary>Seed of big_output_* content: FNV-1a of the allocation id (stable across processes).</summary>
     public static uint PatternSeed(string allocationId)
     {

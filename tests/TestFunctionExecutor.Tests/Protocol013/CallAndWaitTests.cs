@@ -31,6 +31,7 @@ public sealed class CallAndWaitTests(CallAndWait013FunctionExecutor fixture) : I
         var call = Assert.Single(create.Updates.Updates).FunctionCall;
         Assert.Equal(durableId, call.Id);
         Assert.Equal(("test-ns", "test-app", "child_fn", "v1"), (call.Target.Namespace, call.Target.ApplicationName, call.Target.FunctionName, call.Target.ApplicationVersion));
+        Assert.Equal(TestFunctions.ChildCallMetadata(), call.CallMetadata.ToByteArray());
         Assert.Contains(create.ArgsBlob.Id, run.StateSide.OutputBlobs.Keys);
         Assert.All(create.ArgsBlob.Chunks, c => Assert.True(c.HasEtag));
         Assert.Equal("hi child", Encoding.UTF8.GetString(run.ReadArgument(create)));
