@@ -112,6 +112,12 @@ public sealed class FunctionExecutorProcess : IAsyncDisposable
                 throw new InvalidOperationException($"FE exited with {_process.ExitCode} before serving:\n{Output}");
             }
 
+            // Until this process has bound the port, get_info could reach another process that grabbed it first.
+            if (!Output.Contains(": listening on ", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
             try
             {
                 await Client.get_infoAsync(new InfoRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
