@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Executor.Protocol.FunctionExecutorV1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -28,6 +26,7 @@ internal sealed class AllocationRunner013 : AllocationRunner
     private static readonly ByteString CallMetadata = ByteString.CopyFrom(TestFunctions.ChildCallMetadata());
 
     private readonly ChildCallTable _calls = new();
+    private readonly AllocationEventProcessor _events;
     private readonly CancellationTokenSource _emergency = new();
     private int _childSequence;
     private int _readsBroken;
@@ -36,6 +35,7 @@ internal sealed class AllocationRunner013 : AllocationRunner
         : base(allocation, host, script, function)
     {
         EventLogReads = new EventLogReader(allocation.AllocationId);
+        _events = new AllocationEventProcessor(allocation.AllocationId, _calls, host.Blobs, host.Stopping);
     }
 
     public ExecutionLogBuffer ExecutionLog { get; } = new();
@@ -304,7 +304,7 @@ internal sealed class AllocationRunner013 : AllocationRunner
                 var pageClock = EventLogPage.Validate(response, afterClock);
                 foreach (var entry in response.Entries)
                 {
-                    await ProcessEventAsync(entry).ConfigureAwait(false);
+                    await _events.ProcessAsync(entry).ConfigureAwait(false);
                 }
 
                 afterClock = pageClock;
@@ -318,114 +318,9 @@ internal sealed class AllocationRunner013 : AllocationRunner
         }
     }
 
-    private async Task ProcessEventAsync(AllocationEvent entry)
-    {
-        switch (entry.EventCase)
-        {
-            case AllocationEvent.EventOneofCase.FunctionCallCreated:
-            {
-                var created = entry.FunctionCallCreated;
-                if (_calls.FindActive(created.FunctionCallId) is not { } call)
-                {
-                    FeLog.Error($"allocation {Id}: function_call_created for unknown durable id {created.FunctionCallId} ignored");
-                    return;
-                }
-
-                FeLog.Info($"allocation {Id}: function call {created.FunctionCallId} created: {StatusText(created.Status)}");
-                call.Created.TrySetResult(created);
-                return;
-            }
-
-            case AllocationEvent.EventOneofCase.FunctionCallWatcherCreated:
-            {
-                var created = entry.FunctionCallWatcherCreated;
-                if (_calls.FindActive(created.FunctionCallId) is not { } call)
-                {
-                    FeLog.Error($"allocation {Id}: function_call_watcher_created for unknown durable id {created.FunctionCallId} ignored (as the real FE: a wait for it never ends)");
-                    return;
-                }
-
-                FeLog.Info($"allocation {Id}: watcher of function call {created.FunctionCallId} created: {StatusText(created.Status)}");
-                if (!IsOk(created.Status))
-                {
-                    // G2: the future fails with an internal error and completes; no result is expected.
-                    _calls.Untrack(created.FunctionCallId);
-                    call.Finished.TrySetResult(ChildCallResult.WatcherRejected());
-                }
-
-                call.WatcherCreated.TrySetResult(created);
-                return;
-            }
-
-            case AllocationEvent.EventOneofCase.FunctionCallWatcherResult:
-            {
-                var result = entry.FunctionCallWatcherResult;
-                if (_calls.FindActive(result.FunctionCallId) is not { } call)
-                {
-                    FeLog.Info($"allocation {Id}: function_call_watcher_result for unknown durable id {result.FunctionCallId} ignored");
-                    return;
-                }
-
-                var converted = await ConvertAsync(result).ConfigureAwait(false);
-                FeLog.Info($"allocation {Id}: function call {result.FunctionCallId} result: {result.WatcherStatus} {result.OutcomeCode} ({converted.Status})");
-                _calls.Untrack(result.FunctionCallId);
-                call.Finished.TrySetResult(converted);
-                return;
-            }
-
-            default:
-                throw new InvalidOperationException($"Unknown allocation event type: {entry.EventCase}");
-        }
-    }
-
-    /// <summary>What user code gets for a watcher result; values and request errors are downloaded here, as the real FE does.</summary>
-    private async Task<ChildCallResult> ConvertAsync(AllocationEventFunctionCallWatcherResult result)
-    {
-        if (result.WatcherStatus == FunctionCallWatcherStatus.Timedout)
-        {
-            return ChildCallResult.TimedOut();
-        }
-
-        switch (result.OutcomeCode)
-        {
-            case AllocationOutcomeCode.Success:
-                return ChildCallResult.Succeeded(await DownloadAsync(result.ValueOutput, result.ValueBlob, "value_output").ConfigureAwait(false));
-            case AllocationOutcomeCode.Failure when result.RequestErrorOutput is { } requestError:
-                var message = await DownloadAsync(requestError, result.RequestErrorBlob, "request_error_output").ConfigureAwait(false);
-                return ChildCallResult.RequestError(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(message));
-            case AllocationOutcomeCode.Failure:
-                return ChildCallResult.Failed("Function call failed");
-            default:
-                throw new InvalidOperationException($"Unexpected outcome code in function call watcher result: {result.OutcomeCode}");
-        }
-    }
-
-    /// <summary>Reads a serialized object like the real FE: metadata_size is required, the SHA-256 covers metadata and data, the metadata is skipped.</summary>
-    private async Task<byte[]> DownloadAsync(SerializedObjectInsideBLOB? value, BLOB? blob, string field)
-    {
-        if (value is null || blob is null)
-        {
-            throw new InvalidOperationException($"function call watcher result is missing {field} or its BLOB");
-        }
-
-        if (value.Manifest is not { HasMetadataSize: true } manifest)
-        {
-            throw new InvalidOperationException("SerializedObjectManifest is missing metadata_size.");
-        }
-
-        var bytes = await Blobs.ReadAsync(blob, (long)value.Offset, (long)manifest.Size, Host.Stopping).ConfigureAwait(false);
-        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        if (hash != manifest.Sha256Hash)
-        {
-            throw new InvalidOperationException($"Serialized object hash {hash} does not match expected hash {manifest.Sha256Hash}.");
-        }
-
-        return bytes[(int)manifest.MetadataSize..];
-    }
-
     private static Exception? CreationError(ChildCallTable.Entry call, AllocationEventFunctionCallCreated ack)
     {
-        if (IsOk(ack.Status))
+        if (AllocationEventProcessor.IsOk(ack.Status))
         {
             return null;
         }
@@ -479,7 +374,4 @@ internal sealed class AllocationRunner013 : AllocationRunner
         }
     }
 
-    private static bool IsOk(Google.Rpc.Status? status) => status is null || status.Code == StatusOk;
-
-    private static string StatusText(Google.Rpc.Status? status) => IsOk(status) ? "OK" : $"{status!.Code} {status.Message}";
 }
