@@ -1,6 +1,5 @@
 using Executor.Protocol.FunctionExecutorV1;
 using Executor.Testing;
-using Google.Protobuf;
 using Grpc.Core;
 
 namespace TestFunctionExecutor.Tests.Infrastructure;

@@ -44,6 +44,10 @@ public sealed class FunctionExecutorProcess : IAsyncDisposable
 
     public static DateTime Deadline => DateTime.UtcNow + CallTimeout;
 
+    /// <summary>Waits until the FE has printed <paramref name="text"/> (its output is read asynchronously).</summary>
+    public Task WaitForOutputAsync(string text)
+        => Eventually.TrueAsync(() => Output.Contains(text, StringComparison.Ordinal), because: $"the FE prints '{text}'");
+
     /// <summary>Starts the FE on a free port and waits until get_info answers.</summary>
     public static async Task<FunctionExecutorProcess> StartAsync(
         IReadOnlyDictionary<string, string>? environment = null,

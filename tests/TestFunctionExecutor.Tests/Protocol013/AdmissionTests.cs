@@ -66,13 +66,13 @@ public sealed class AdmissionTests
         await using var fe = await FunctionExecutorProcess.StartAsync(TestFunctions.ProtocolEnvironment(TestFunctions.Protocol013));
         using var dir = new TempDirectory("test-fe");
         var initialize = fe.InitializeAsync(TestFunctions.Combine(TestFunctions.InitSlow(1000), TestFunctions.Echo));
-        await Eventually.TrueAsync(() => fe.Output.Contains("initializing test-ns/", StringComparison.Ordinal), because: "initialize is in progress");
+        await fe.WaitForOutputAsync("initializing test-ns/");
 
         var run = await new ExecutorPeer013(fe.Client, dir).RunAsync(AllocationInputs.Json(dir, "waited", "\"w\""));
 
         Assert.Equal(InitializationOutcomeCode.Success, (await initialize).OutcomeCode);
         Assert.Equal("\"w\"", run.ReadValueText());
-        await Eventually.TrueAsync(() => fe.Output.Contains("allocation waited finished", StringComparison.Ordinal), because: "the FE logged the allocation");
+        await fe.WaitForOutputAsync("allocation waited finished");
         var output = fe.Output;
         Assert.True(output.IndexOf(": initialized", StringComparison.Ordinal) < output.IndexOf("allocation waited started", StringComparison.Ordinal), output);
     }
@@ -83,7 +83,7 @@ public sealed class AdmissionTests
         await using var fe = await FunctionExecutorProcess.StartAsync(TestFunctions.ProtocolEnvironment(TestFunctions.Protocol013));
         using var dir = new TempDirectory("test-fe");
         _ = fe.InitializeAsync(TestFunctions.InitHang, DateTime.UtcNow.AddMinutes(5));
-        await Eventually.TrueAsync(() => fe.Output.Contains("initialize hanging as scripted", StringComparison.Ordinal), because: "initialize is in progress");
+        await fe.WaitForOutputAsync("initialize hanging as scripted");
 
         var error = await Assert.ThrowsAsync<RpcException>(() => fe.Client.create_allocationAsync(
             new CreateAllocationRequest { Allocation = AllocationInputs.Json(dir, "never", "{}") }, deadline: DateTime.UtcNow.AddSeconds(1)).ResponseAsync);

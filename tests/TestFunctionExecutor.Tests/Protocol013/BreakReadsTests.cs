@@ -35,7 +35,7 @@ public sealed class BreakReadsTests
 
         Assert.Equal(TestFunctions.CallAndWaitPrefix + "p", run.ReadValueText());
         Assert.True(run.ReadStreamsOpened >= 2, $"{run.ReadStreamsOpened} streams");
-        Assert.Contains("allocation broken-peer: resetting the event log reads stream as scripted", fe.Output, StringComparison.Ordinal);
+        await fe.WaitForOutputAsync("allocation broken-peer: resetting the event log reads stream as scripted");
         Assert.DoesNotContain("allocation broken-peer: late or duplicate", fe.Output, StringComparison.Ordinal);
     }
 }

@@ -49,7 +49,7 @@ public sealed class CallAndWaitTests(CallAndWait013FunctionExecutor fixture) : I
 
         // 0.1.3 state: no function calls, watchers or result, ever.
         Assert.All(run.StateSide.States, s => Assert.True(s.FunctionCalls.Count == 0 && s.FunctionCallWatchers.Count == 0 && s.Result is null));
-        Assert.Contains($"allocation {allocation.AllocationId}: function call {durableId} created: OK", fixture.Fe.Output, StringComparison.Ordinal);
+        await fixture.Fe.WaitForOutputAsync($"allocation {allocation.AllocationId}: function call {durableId} created: OK");
     }
 
     [Fact]

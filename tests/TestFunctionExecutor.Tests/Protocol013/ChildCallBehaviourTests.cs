@@ -1,6 +1,5 @@
 using System.Text;
 using Executor.Protocol.FunctionExecutorV1;
-using Executor.Testing;
 using Grpc.Core;
 using TestFunctionExecutor.Tests.Infrastructure;
 
@@ -152,6 +151,6 @@ public sealed class ChildCallBehaviourTests
         var run = await peer.RunAsync(AllocationInputs.Json(dir, "tail-refused", "{}"));
 
         Assert.Equal((AllocationOutcomeCode.Failure, AllocationFailureReason.InternalError), (run.Finish.OutcomeCode, run.Finish.FailureReason));
-        await Eventually.TrueAsync(() => fe.Output.Contains("allocation tail-refused: tail call could not be started", StringComparison.Ordinal), because: "the FE logs why");
+        await fe.WaitForOutputAsync("allocation tail-refused: tail call could not be started");
     }
 }

@@ -1,6 +1,4 @@
 using Executor.Protocol.FunctionExecutorV1;
-using Executor.Testing;
-using Grpc.Core;
 using TestFunctionExecutor.Tests.Infrastructure;
 
 namespace TestFunctionExecutor.Tests.Protocol013;
@@ -67,7 +65,7 @@ public sealed class EventLogReadTests(EventLogFunctionExecutor fixture) : IClass
 
         // A page nobody asked for is ignored (OK) with a warning.
         await raw.SendAsync(Page(10, Entry(10, new AllocationEvent { FunctionCallCreated = new AllocationEventFunctionCallCreated { FunctionCallId = durableId } })));
-        await Eventually.TrueAsync(() => fixture.Fe.Output.Contains($"allocation {allocation.AllocationId}: late or duplicate allocation event-log response ignored", StringComparison.Ordinal), because: "the FE warns");
+        await fixture.Fe.WaitForOutputAsync($"allocation {allocation.AllocationId}: late or duplicate allocation event-log response ignored");
     }
 
     [Theory]
@@ -84,7 +82,7 @@ public sealed class EventLogReadTests(EventLogFunctionExecutor fixture) : IClass
 
         var finish = await raw.FinishAsync();
         Assert.Equal((AllocationOutcomeCode.Failure, AllocationFailureReason.InternalError), (finish.OutcomeCode, finish.FailureReason));
-        Assert.Contains($"allocation {allocation.AllocationId}: error processing the event log page after clock 0", fixture.Fe.Output, StringComparison.Ordinal);
+        await fixture.Fe.WaitForOutputAsync($"allocation {allocation.AllocationId}: error processing the event log page after clock 0");
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using Executor.Protocol.FunctionExecutorV1;
-using Executor.Testing;
 using Grpc.Core;
 using TestFunctionExecutor.Tests.Infrastructure;
 
@@ -30,7 +29,7 @@ public sealed class ExecutionLogTests(ExecutionLogFunctionExecutor fixture) : IC
         using var reads = raw.OpenReads();
         raw.EventLog.Created(durableId);
         await raw.AnswerAsync(await reads.NextAsync());
-        await Eventually.TrueAsync(() => fixture.Fe.Output.Contains($"{allocation.AllocationId}: execution log batch: create_function_call_watcher {durableId}", StringComparison.Ordinal), because: "the FE queued the watcher batch");
+        await fixture.Fe.WaitForOutputAsync($"{allocation.AllocationId}: execution log batch: create_function_call_watcher {durableId}");
         Assert.Equal(create, Assert.Single(await raw.GetAsync()));
 
         await raw.AdvanceAsync();
@@ -65,7 +64,7 @@ public sealed class ExecutionLogTests(ExecutionLogFunctionExecutor fixture) : IC
         using var reads = raw.OpenReads();
         raw.EventLog.Created(durableId);
         await raw.AnswerAsync(await reads.NextAsync());
-        await Eventually.TrueAsync(() => fixture.Fe.Output.Contains($"{allocation.AllocationId}: execution log batch: create_function_call_watcher {durableId}", StringComparison.Ordinal), because: "the FE queued the watcher batch");
+        await fixture.Fe.WaitForOutputAsync($"{allocation.AllocationId}: execution log batch: create_function_call_watcher {durableId}");
 
         await raw.AdvanceAsync();
         await raw.AdvanceAsync();
