@@ -192,18 +192,25 @@ public sealed class ExecutorPeer013(FunctionExecutor.FunctionExecutorClient clie
         log.WatcherResult(functionCallId, new AllocationEventFunctionCallWatcherResult { WatcherStatus = FunctionCallWatcherStatus.Timedout });
     }
 
-    /// <summary>Answers each read once, reopening the stream when it breaks, until the stream ends or the run is over.</summary>
+    /// <summary>
+    /// Answers each read once, reopening the stream when it breaks (the FE republishes the pending read), until the
+    /// stream ends or the run is over. Gives up after a few streams in a row broke before delivering anything.
+    /// </summary>
     private async Task AnswerReadsAsync(AllocationRun013 run, CancellationToken cancellationToken)
     {
+        const int MaxFruitlessStreams = 3;
         var answered = new HashSet<ulong>();
+        var fruitless = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             run.ReadStreamsOpened++;
+            var delivered = false;
             try
             {
                 using var stream = client.watch_allocation_event_log_reads(new WatchAllocationEventLogReads { AllocationId = run.AllocationId }, cancellationToken: cancellationToken);
                 await foreach (var read in stream.ResponseStream.ReadAllAsync(cancellationToken))
                 {
+                    delivered = true;
                     run.ReadRequests.Enqueue(read);
                     if (!answered.Add(read.AfterClock))
                     {
@@ -217,17 +224,18 @@ public sealed class ExecutorPeer013(FunctionExecutor.FunctionExecutorClient clie
 
                 return;
             }
-            catch (RpcException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is RpcException or OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (RpcException ex) when (ex.StatusCode != StatusCode.NotFound)
+            catch (RpcException)
             {
                 // A broken stream: reopen it; the FE republishes the pending read.
+                fruitless = delivered ? 0 : fruitless + 1;
+                if (fruitless >= MaxFruitlessStreams)
+                {
+                    throw;
+                }
             }
         }
     }

@@ -42,10 +42,13 @@ public sealed class CallAndWaitTests(CallAndWait013FunctionExecutor fixture) : I
         Assert.Null(watcher.Deadline);
         Assert.Equal(AllocationExecutionEvent.EventOneofCase.FinishAllocation, Assert.Single(run.Batches[2]).EventCase);
 
-        // Reads: after 0 (answered with the created ack), after 1 (watcher_created + result), after 3 (abandoned at the end).
+        // Reads: after 0 (answered with the created ack), after 1 (watcher_created + result), then perhaps after 3,
+        // abandoned when the allocation stopped reading.
         var reads = run.ReadRequests.ToList();
         Assert.All(reads, r => Assert.Equal(100u, r.MaxEntries));
-        Assert.Equal([0UL, 1UL, 3UL], reads.Select(r => r.AfterClock).Distinct());
+        var afterClocks = reads.Select(r => r.AfterClock).Distinct().ToList();
+        Assert.Equal([0UL, 1UL], afterClocks.Take(2));
+        Assert.All(afterClocks.Skip(2), c => Assert.Equal(3UL, c));
 
         // 0.1.3 state: no function calls, watchers or result, ever.
         Assert.All(run.StateSide.States, s => Assert.True(s.FunctionCalls.Count == 0 && s.FunctionCallWatchers.Count == 0 && s.Result is null));
