@@ -4,7 +4,7 @@ using TestFunctionExecutor.Tests.Infrastructure;
 
 namespace TestFunctionExecutor.Tests;
 
-/// <summary>call_and_wait (function call + watcher) and tail_call (ExecutionPlanUpdates result).</summary>
+/// <summary>0.1.2: call_and_wait (function call + watcher), tail_call (ExecutionPlanUpdates result) and the other child-call behaviours.</summary>
 public sealed class FunctionCallTests
 {
     [Fact]
@@ -83,5 +83,80 @@ public sealed class FunctionCallTests
         Assert.Equal("next_fn", call.Target.FunctionName);
         Assert.Equal(input, Encoding.UTF8.GetString(FileBlobs.ReadValue(Assert.Single(call.Args).Value, result.UploadedFunctionOutputsBlob)));
         Assert.Empty(run.FunctionCalls);
+    }
+
+    [Fact]
+    public async Task Call_with_timeout_withdraws_its_watcher_and_returns_timed_out_when_no_result_comes()
+    {
+        var (fe, dir) = await SingleUse.StartAsync(TestFunctions.CallWithTimeout(300));
+        await using var _ = fe;
+        using var __ = dir;
+
+        // 0.1.2 watchers carry no deadline: the FE keeps the time itself.
+        var run = await new ExecutorPeer(fe.Client, dir).RunAsync(AllocationInputs.Json(dir, "timeout-012", """{"function":"hang"}"""));
+
+        Assert.Equal(TestFunctions.TimedOutValue, run.ReadValueText());
+        Assert.Single(run.Watchers);
+        Assert.Empty(run.States[^1].FunctionCallWatchers);
+    }
+
+    [Fact]
+    public async Task Call_many_lists_every_call_and_returns_the_values_in_call_order()
+    {
+        var (fe, dir) = await SingleUse.StartAsync(TestFunctions.CallMany(2));
+        await using var _ = fe;
+        using var __ = dir;
+        var calls = new System.Collections.Concurrent.ConcurrentDictionary<string, AllocationFunctionCall>();
+        ExecutorPeer peer = null!;
+        peer = new ExecutorPeer(fe.Client, dir)
+        {
+            OnFunctionCall = call =>
+            {
+                calls[call.Updates.RootFunctionCallId] = call;
+                return new Google.Rpc.Status { Code = 0 };
+            },
+            OnWatcher = watcher =>
+            {
+                var call = calls[watcher.RootFunctionCallId];
+                var argument = FileBlobs.ReadValue(Assert.Single(call.Updates.Updates).FunctionCall.Args.Single().Value, call.ArgsBlob);
+                var (value, blob) = peer.CreateValue(watcher.RootFunctionCallId, argument, SerializedObjectEncoding.Utf8Text);
+                return new AllocationFunctionCallResult { OutcomeCode = AllocationOutcomeCode.Success, ValueOutput = value, ValueBlob = blob };
+            },
+        };
+
+        var run = await peer.RunAsync(AllocationInputs.Json(dir, "many-012", """{"payload":"x"}"""));
+
+        Assert.Equal("parent:x-0,x-1", run.ReadValueText());
+        Assert.Equal(2, run.FunctionCalls.Count);
+        Assert.Equal(2, run.Watchers.Count);
+    }
+
+    [Fact]
+    public async Task Call_creation_failed_fails_in_user_code_before_anything_is_listed()
+    {
+        var (fe, dir) = await SingleUse.StartAsync(TestFunctions.CallCreationFailed);
+        await using var _ = fe;
+        using var __ = dir;
+
+        var run = await new ExecutorPeer(fe.Client, dir).RunAsync(AllocationInputs.Json(dir, "creation-failed-012", "{}"));
+
+        Assert.Equal(TestFunctions.CreationFailedPrefix + TestFunctions.SerializationErrorMessage, run.ReadValueText());
+        Assert.Empty(run.FunctionCalls);
+        Assert.Single(run.OutputBlobs);
+    }
+
+    [Fact]
+    public async Task Fire_and_forget_lists_the_call_and_returns_without_a_watcher()
+    {
+        var (fe, dir) = await SingleUse.StartAsync(TestFunctions.FireAndForget);
+        await using var _ = fe;
+        using var __ = dir;
+
+        var run = await new ExecutorPeer(fe.Client, dir).RunAsync(AllocationInputs.Json(dir, "fire-012", """{"payload":"go"}"""));
+
+        var call = Assert.Single(run.FunctionCalls);
+        Assert.Equal(TestFunctions.FiredPrefix + call.Updates.RootFunctionCallId, run.ReadValueText());
+        Assert.StartsWith("fire-012.call.", call.Updates.RootFunctionCallId, StringComparison.Ordinal);
+        Assert.Empty(run.Watchers);
     }
 }

@@ -2,26 +2,28 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json;
 using Executor.Protocol.FunctionExecutorV1;
-using Google.Protobuf;
 
 namespace TestFunctionExecutor;
 
-/// <summary>The scripted function bodies, one per <see cref="AllocationBehaviour"/>.</summary>
+/// <summary>
+/// The scripted function bodies, one per <see cref="AllocationBehaviour"/>, written once against the
+/// <see cref="AllocationRunner"/> surface; the runner expresses them in FE protocol 0.1.2 or 0.1.3.
+/// </summary>
 internal static class AllocationFunctions
 {
     private const int StatusOk = 0;
     private const int StatusNotFound = 5;
     private const string TextContentType = "text/plain";
 
-    public static async Task<AllocationResult> RunAsync(AllocationRunner run, CancellationToken cancellationToken)
+    public static async Task<FunctionOutcome> RunAsync(AllocationRunner run, CancellationToken cancellationToken)
     {
         var script = run.Script;
         switch (script.Allocation)
         {
             case AllocationBehaviour.FailFunction:
-                return Results.Failure(AllocationFailureReason.FunctionError);
+                return new FunctionOutcome.Failure(AllocationFailureReason.FunctionError);
             case AllocationBehaviour.FailInternal:
-                return Results.Failure(AllocationFailureReason.InternalError);
+                return new FunctionOutcome.Failure(AllocationFailureReason.InternalError);
             case AllocationBehaviour.Hang:
                 FeLog.Info($"allocation {run.Id}: hanging as scripted");
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -50,11 +52,19 @@ internal static class AllocationFunctions
 
                 return await EchoAsync(run, input, cancellationToken).ConfigureAwait(false);
             case AllocationBehaviour.FailRequest:
-                return await FailRequestAsync(run, input, cancellationToken).ConfigureAwait(false);
+                return await run.RequestErrorAsync(input.GetString(TestFunctions.Input.Message) ?? TestFunctions.DefaultRequestErrorMessage, cancellationToken).ConfigureAwait(false);
             case AllocationBehaviour.CallAndWait:
-                return await CallAndWaitAsync(run, input, cancellationToken).ConfigureAwait(false);
+                return await CallAndWaitAsync(run, input, timeout: null, cancellationToken).ConfigureAwait(false);
+            case AllocationBehaviour.CallWithTimeout:
+                return await CallWithTimeoutAsync(run, input, cancellationToken).ConfigureAwait(false);
+            case AllocationBehaviour.CallMany:
+                return await CallManyAsync(run, input, cancellationToken).ConfigureAwait(false);
+            case AllocationBehaviour.CallCreationFailed:
+                return await CallCreationFailedAsync(run, input, cancellationToken).ConfigureAwait(false);
+            case AllocationBehaviour.FireAndForget:
+                return await FireAndForgetAsync(run, input, cancellationToken).ConfigureAwait(false);
             case AllocationBehaviour.TailCall:
-                return await TailCallAsync(run, input, cancellationToken).ConfigureAwait(false);
+                return new FunctionOutcome.TailCall(ChildOf(input));
             case AllocationBehaviour.StateWriteRead:
                 return await StateWriteReadAsync(run, input, cancellationToken).ConfigureAwait(false);
             case AllocationBehaviour.StateReadMissing:
@@ -65,17 +75,20 @@ internal static class AllocationFunctions
     }
 
     /// <summary>Returns the input bytes unchanged with the input's encoding and content type.</summary>
-    private static async Task<AllocationResult> EchoAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
+    private static async Task<FunctionOutcome> EchoAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
     {
         var (value, uploaded) = await run.UploadValueAsync(new BytesSource(input.Bytes), input.Encoding, input.EncodingVersion, input.ContentType, cancellationToken).ConfigureAwait(false);
-        return Results.Value(value, uploaded);
+        return new FunctionOutcome.Value(value, uploaded);
     }
 
-    private static async Task<AllocationResult> TextValueAsync(AllocationRunner run, byte[] bytes, CancellationToken cancellationToken)
+    private static async Task<FunctionOutcome> TextValueAsync(AllocationRunner run, byte[] bytes, CancellationToken cancellationToken)
     {
         var (value, uploaded) = await run.UploadValueAsync(new BytesSource(bytes), SerializedObjectEncoding.Utf8Text, 0, TextContentType, cancellationToken).ConfigureAwait(false);
-        return Results.Value(value, uploaded);
+        return new FunctionOutcome.Value(value, uploaded);
     }
+
+    private static Task<FunctionOutcome> TextValueAsync(AllocationRunner run, string text, CancellationToken cancellationToken)
+        => TextValueAsync(run, FunctionInput.Utf8(text), cancellationToken);
 
     /// <summary>sleep_N wins; otherwise a bare JSON number input or {"sleep_ms": N}; otherwise no delay.</summary>
     private static TimeSpan SleepTime(FunctionScript script, FunctionInput input)
@@ -100,15 +113,15 @@ internal static class AllocationFunctions
         ProcessExit.Crash($"crash during allocation {run.Id}");
     }
 
-    private static async Task<AllocationResult> BigOutputAsync(AllocationRunner run, CancellationToken cancellationToken)
+    private static async Task<FunctionOutcome> BigOutputAsync(AllocationRunner run, CancellationToken cancellationToken)
     {
         var data = new PatternSource(TestFunctions.PatternSeed(run.Id), run.Script.BigOutputBytes);
         var (value, uploaded) = await run.UploadValueAsync(data, SerializedObjectEncoding.Raw, 0, "application/octet-stream", cancellationToken).ConfigureAwait(false);
-        return Results.Value(value, uploaded);
+        return new FunctionOutcome.Value(value, uploaded);
     }
 
     /// <summary>The FE process environment as a JSON object with keys in ordinal order.</summary>
-    private static async Task<AllocationResult> EnvironmentAsync(AllocationRunner run, CancellationToken cancellationToken)
+    private static async Task<FunctionOutcome> EnvironmentAsync(AllocationRunner run, CancellationToken cancellationToken)
     {
         var variables = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
@@ -118,75 +131,89 @@ internal static class AllocationFunctions
 
         var bytes = JsonSerializer.SerializeToUtf8Bytes(variables, EnvironmentJsonContext.Default.SortedDictionaryStringString);
         var (value, uploaded) = await run.UploadValueAsync(new BytesSource(bytes), SerializedObjectEncoding.Utf8Json, 0, "application/json", cancellationToken).ConfigureAwait(false);
-        return Results.Value(value, uploaded);
-    }
-
-    /// <summary>Writes the request error message into inputs.request_error_blob, like a RequestError raised by user code.</summary>
-    private static async Task<AllocationResult> FailRequestAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
-    {
-        var message = FunctionInput.Utf8(input.GetString(TestFunctions.Input.Message) ?? TestFunctions.DefaultRequestErrorMessage);
-        var data = new BytesSource(message);
-        var uploaded = await run.Blobs.WriteAsync(run.Allocation.Inputs.RequestErrorBlob, data, cancellationToken).ConfigureAwait(false);
-        var output = Results.InsideBlob(SerializedObjectEncoding.Utf8Text, 0, data.Length, data.Sha256Hex(), contentType: null);
-        return Results.RequestError(output, uploaded);
+        return new FunctionOutcome.Value(value, uploaded);
     }
 
     /// <summary>
-    /// Starts one child call with its argument in an output BLOB, waits for the creation result,
-    /// watches the call and returns "parent:" + the child's value bytes.
+    /// Starts one child call, waits for it (no timeout: as long as it takes) and returns "parent:" + the child's value
+    /// bytes. A child that failed is FUNCTION_ERROR; a child request error propagates (0.1.3) as REQUEST_ERROR.
     /// </summary>
-    private static async Task<AllocationResult> CallAndWaitAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
+    private static async Task<FunctionOutcome> CallAndWaitAsync(AllocationRunner run, FunctionInput input, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        var (updates, argsBlob) = await BuildChildCallAsync(run, input, "call", cancellationToken).ConfigureAwait(false);
-        var callId = run.NewId("call");
-        var creation = await run.StartFunctionCallAsync(callId, updates, argsBlob, cancellationToken).ConfigureAwait(false);
-        if (creation.Status is { } status && status.Code != StatusOk)
-        {
-            throw new FunctionErrorException($"function call {callId} could not be started: {status.Code} {status.Message}");
-        }
-
-        var childResult = await run.WatchFunctionCallAsync(updates.RootFunctionCallId, cancellationToken).ConfigureAwait(false);
-        if (childResult.OutcomeCode != AllocationOutcomeCode.Success)
-        {
-            throw new FunctionErrorException($"child call {updates.RootFunctionCallId} ended {childResult.OutcomeCode}");
-        }
-
-        var childBytes = Array.Empty<byte>();
-        if (childResult.ValueOutput is { } childValue && childResult.ValueBlob is { } valueBlob)
-        {
-            childBytes = await run.Blobs.ReadAsync(valueBlob, (long)childValue.Offset, (long)(childValue.Manifest?.Size ?? 0), cancellationToken).ConfigureAwait(false);
-        }
-
-        return await TextValueAsync(run, [.. FunctionInput.Utf8(TestFunctions.CallAndWaitPrefix), .. childBytes], cancellationToken).ConfigureAwait(false);
+        var call = (await run.StartFunctionCallsAsync([ChildOf(input)], cancellationToken).ConfigureAwait(false))[0];
+        var result = (await run.WatchFunctionCallsAsync([call], timeout, cancellationToken).ConfigureAwait(false))[0];
+        return await TextValueAsync(run, [.. FunctionInput.Utf8(TestFunctions.CallAndWaitPrefix), .. result.ValueOrThrow(call)], cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Returns a call graph (the child call) instead of a value; its argument lives in the outputs BLOB.</summary>
-    private static async Task<AllocationResult> TailCallAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
+    /// <summary>call_and_wait with a watcher timeout; user code catches the TimeoutError and returns "timed out".</summary>
+    private static async Task<FunctionOutcome> CallWithTimeoutAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
     {
-        var (updates, argsBlob) = await BuildChildCallAsync(run, input, "tail", cancellationToken).ConfigureAwait(false);
-        return Results.Updates(updates, argsBlob);
+        try
+        {
+            return await CallAndWaitAsync(run, input, TimeSpan.FromMilliseconds(run.Script.CallTimeoutMs), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutErrorException ex)
+        {
+            FeLog.Info($"allocation {run.Id}: {ex.Message}");
+            return await TextValueAsync(run, TestFunctions.TimedOutValue, cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    /// <summary>One FunctionCall to input.function (default echo) in the same application, its argument uploaded to a fresh output BLOB.</summary>
-    private static async Task<(ExecutionPlanUpdates Updates, BLOB ArgsBlob)> BuildChildCallAsync(AllocationRunner run, FunctionInput input, string kind, CancellationToken cancellationToken)
+    /// <summary>Starts N children at once (child i gets the UTF-8 text "payload-i"), waits for all, returns "parent:" + their values joined by ",".</summary>
+    private static async Task<FunctionOutcome> CallManyAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
     {
+        var function = input.GetString(TestFunctions.Input.Function) ?? TestFunctions.Echo;
+        var payload = input.GetString(TestFunctions.Input.Payload) ?? TestFunctions.DefaultCallManyPayload;
+        var specs = Enumerable.Range(0, run.Script.CallCount)
+            .Select(i => new ChildCallSpec(function, TextArgument(string.Create(CultureInfo.InvariantCulture, $"{payload}-{i}"))))
+            .ToList();
+        var calls = await run.StartFunctionCallsAsync(specs, cancellationToken).ConfigureAwait(false);
+        var results = await run.WatchFunctionCallsAsync(calls, timeout: null, cancellationToken).ConfigureAwait(false);
+        var values = results.Select((r, i) => System.Text.Encoding.UTF8.GetString(r.ValueOrThrow(calls[i])));
+        return await TextValueAsync(run, TestFunctions.CallAndWaitPrefix + string.Join(TestFunctions.CallManySeparator, values), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts a child whose argument cannot be serialized. User code catches the SerializationError and returns
+    /// "creation failed: " + its message; if the call was started after all it returns "started". Any other failure
+    /// (a non-OK ack without the same metadata) is FUNCTION_ERROR.
+    /// </summary>
+    private static async Task<FunctionOutcome> CallCreationFailedAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
+    {
+        var spec = new ChildCallSpec(input.GetString(TestFunctions.Input.Function) ?? TestFunctions.Echo, Argument: null, SerializationFailure: TestFunctions.CreationFailedMetadata());
+        try
+        {
+            await run.StartFunctionCallsAsync([spec], cancellationToken).ConfigureAwait(false);
+        }
+        catch (SerializationErrorException ex)
+        {
+            return await TextValueAsync(run, TestFunctions.CreationFailedPrefix + ex.Message, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await TextValueAsync(run, TestFunctions.StartedValue, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts one child (as call_and_wait) and returns "fired:" + its id at once, without waiting for it.</summary>
+    private static async Task<FunctionOutcome> FireAndForgetAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
+    {
+        var call = (await run.StartFunctionCallsAsync([ChildOf(input)], cancellationToken).ConfigureAwait(false))[0];
+        return await TextValueAsync(run, TestFunctions.FiredPrefix + call.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One call to input.function (default echo) in the same application; its argument is input.payload as UTF-8 text, else the whole input.</summary>
+    private static ChildCallSpec ChildOf(FunctionInput input)
+    {
+        var function = input.GetString(TestFunctions.Input.Function) ?? TestFunctions.Echo;
         var payload = input.GetString(TestFunctions.Input.Payload);
-        var (argValue, argsBlob) = payload is null
-            ? await run.UploadValueAsync(new BytesSource(input.Bytes), input.Encoding, input.EncodingVersion, input.ContentType, cancellationToken).ConfigureAwait(false)
-            : await run.UploadValueAsync(new BytesSource(FunctionInput.Utf8(payload)), SerializedObjectEncoding.Utf8Text, 0, TextContentType, cancellationToken).ConfigureAwait(false);
-
-        var target = run.Function.Clone();
-        target.FunctionName = input.GetString(TestFunctions.Input.Function) ?? TestFunctions.Echo;
-        var childId = $"{run.Id}.{kind}.{run.NewId("fn")}";
-        var call = new FunctionCall { Id = childId, Target = target, CallMetadata = ByteString.Empty };
-        call.Args.Add(new FunctionArg { Value = argValue });
-        var updates = new ExecutionPlanUpdates { RootFunctionCallId = childId };
-        updates.Updates.Add(new ExecutionPlanUpdate { FunctionCall = call });
-        return (updates, argsBlob);
+        return payload is null
+            ? new ChildCallSpec(function, new ChildArgument(new BytesSource(input.Bytes), input.Encoding, input.EncodingVersion, input.ContentType))
+            : new ChildCallSpec(function, TextArgument(payload));
     }
+
+    private static ChildArgument TextArgument(string text) => new(new BytesSource(FunctionInput.Utf8(text)), SerializedObjectEncoding.Utf8Text, 0, TextContentType);
 
     /// <summary>prepare_write, upload, commit_write, prepare_read, read back; returns what was read.</summary>
-    private static async Task<AllocationResult> StateWriteReadAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
+    private static async Task<FunctionOutcome> StateWriteReadAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
     {
         var key = input.GetString(TestFunctions.Input.Key) ?? TestFunctions.DefaultStateKey;
         var text = input.GetString(TestFunctions.Input.Value);
@@ -207,11 +234,11 @@ internal static class AllocationFunctions
         var (value, uploadedValue) = text is null
             ? await run.UploadValueAsync(new BytesSource(stored), input.Encoding, input.EncodingVersion, input.ContentType, cancellationToken).ConfigureAwait(false)
             : await run.UploadValueAsync(new BytesSource(stored), SerializedObjectEncoding.Utf8Text, 0, TextContentType, cancellationToken).ConfigureAwait(false);
-        return Results.Value(value, uploadedValue);
+        return new FunctionOutcome.Value(value, uploadedValue);
     }
 
     /// <summary>prepare_read of a key nobody wrote: NOT_FOUND ⇒ "not found"; found ⇒ "found:" + bytes.</summary>
-    private static async Task<AllocationResult> StateReadMissingAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
+    private static async Task<FunctionOutcome> StateReadMissingAsync(AllocationRunner run, FunctionInput input, CancellationToken cancellationToken)
     {
         var key = input.GetString(TestFunctions.Input.Key) ?? TestFunctions.DefaultMissingStateKey;
         var read = await StateOperationAsync(run, key, op => op.PrepareRead = new AllocationRequestStatePrepareReadOperation(), cancellationToken).ConfigureAwait(false);

@@ -7,7 +7,8 @@ namespace TestFunctionExecutor;
 /// <summary>
 /// The current <see cref="AllocationState"/> of one allocation. Every change recomputes
 /// <c>sha256_hash</c> (over the serialized state without the hash) and wakes the watchers,
-/// which stream full snapshots; a state with <c>result</c> is terminal.
+/// which stream full snapshots. 0.1.2: a state with <c>result</c> is terminal. 0.1.3: the state
+/// never has a result; <see cref="MarkFinished"/> ends the streams once they saw the last change.
 /// </summary>
 internal sealed class AllocationStateBox
 {
@@ -15,6 +16,7 @@ internal sealed class AllocationStateBox
     private readonly AllocationState _state = new();
     private readonly TaskCompletionSource _firstWatched = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _finished;
 
     public AllocationStateBox()
     {
@@ -31,6 +33,18 @@ internal sealed class AllocationStateBox
             lock (_gate)
             {
                 return _state.Result is not null;
+            }
+        }
+    }
+
+    /// <summary>0.1.3: true once the allocation is fully finished (<see cref="MarkFinished"/>).</summary>
+    public bool IsFinished
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _finished;
             }
         }
     }
@@ -65,8 +79,25 @@ internal sealed class AllocationStateBox
         }
     }
 
-    /// <summary>Returns a copy once the state differs from <paramref name="lastSeenHash"/>, or at once when terminal.</summary>
-    public async Task<AllocationState> WaitForChangeAsync(string? lastSeenHash, CancellationToken cancellationToken)
+    /// <summary>0.1.3: no more changes; watchers that saw the current state end.</summary>
+    public void MarkFinished()
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            _finished = true;
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
+    }
+
+    /// <summary>
+    /// Returns a copy once the state differs from <paramref name="lastSeenHash"/>, or at once when it has a result;
+    /// null when finished (0.1.3) and the caller has seen the last state.
+    /// </summary>
+    public async Task<AllocationState?> WaitForChangeAsync(string? lastSeenHash, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -76,6 +107,11 @@ internal sealed class AllocationStateBox
                 if (_state.Sha256Hash != lastSeenHash || _state.Result is not null)
                 {
                     return _state.Clone();
+                }
+
+                if (_finished)
+                {
+                    return null;
                 }
 
                 changed = _changed.Task;

@@ -6,13 +6,17 @@ namespace TestFunctionExecutor;
 /// <summary>
 /// The FunctionExecutor gRPC service with the real FE's answers and error codes, except that
 /// the "function" is a script picked by the function name (see <see cref="FunctionScript"/>).
+/// 0.1.2 answers as the real FE 0.3.9; 0.1.3 as the real FE G2 (tensorlake &gt;= 0.5.106), whose
+/// execution-log and event-log RPCs are in FunctionExecutorService.ExecutionLog.cs.
 /// </summary>
-internal sealed class FunctionExecutorService(FunctionExecutorHost host) : FunctionExecutor.FunctionExecutorBase
+internal sealed partial class FunctionExecutorService(FunctionExecutorHost host) : FunctionExecutor.FunctionExecutorBase
 {
+    private bool Speaks013 => host.Protocol.Speaks013;
+
     public override Task<InfoResponse> get_info(InfoRequest request, ServerCallContext context)
         => Task.FromResult(new InfoResponse
         {
-            Version = "0.1.2",
+            Version = host.Protocol.Reported,
             SdkVersion = "0.0.0-test",
             SdkLanguage = "dotnet-test",
             SdkLanguageVersion = Environment.Version.ToString(),
@@ -20,9 +24,35 @@ internal sealed class FunctionExecutorService(FunctionExecutorHost host) : Funct
 
     public override async Task<InitializeResponse> initialize(InitializeRequest request, ServerCallContext context)
     {
+        if (Speaks013)
+        {
+            ThrowIfStopping();
+            using var _ = host.BeginInitialization();
+            await host.InitializationLock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+            try
+            {
+                ThrowIfStopping();
+                if (host.Script is not null)
+                {
+                    return Failure(InitializationFailureReason.FunctionError, "already initialized", "Function Executor is already initialized");
+                }
+
+                // G2: an invalid request is a failed initialization, not an RPC error.
+                if (RequestValidation.Initialize013(request) is { } invalid)
+                {
+                    return Failure(InitializationFailureReason.FunctionError, $"invalid initialization request: {invalid}", $"ValueError: {invalid}");
+                }
+
+                return await InitializeScriptAsync(request.Function, context.CancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                host.InitializationLock.Release();
+            }
+        }
+
         // Like the 0.3.9 FE: an invalid request raises in the servicer, which gRPC reports as UNKNOWN.
-        var problem = Validate(request);
-        if (problem is not null)
+        if (RequestValidation.Initialize012(request) is { } problem)
         {
             FeLog.Error($"initialize rejected: {problem}");
             throw new RpcException(new Status(StatusCode.Unknown, $"Exception calling application: ValueError: {problem}"));
@@ -31,45 +61,9 @@ internal sealed class FunctionExecutorService(FunctionExecutorHost host) : Funct
         await host.InitializationLock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
         try
         {
-            if (host.Script is not null)
-            {
-                return Failure("already initialized");
-            }
-
-            var function = request.Function;
-            var script = FunctionScript.Parse(function.FunctionName);
-            FeLog.Info($"initializing {function.Namespace}/{function.ApplicationName}@{function.ApplicationVersion}/{function.FunctionName}");
-            if (script.Ignored.Count > 0)
-            {
-                FeLog.Error($"function name segments with no behaviour (ignored): {string.Join(", ", script.Ignored)}");
-            }
-
-            if (script.InitDelayMs > 0)
-            {
-                await Task.Delay(script.InitDelayMs, context.CancellationToken).ConfigureAwait(false);
-            }
-
-            switch (script.Init)
-            {
-                case InitBehaviour.Error:
-                    return Failure("scripted constructor exception");
-                case InitBehaviour.Hang:
-                    FeLog.Info("initialize hanging as scripted");
-                    await Task.Delay(Timeout.Infinite, context.CancellationToken).ConfigureAwait(false);
-                    break;
-                case InitBehaviour.Crash:
-                    ProcessExit.Crash("crash during initialize");
-                    break;
-            }
-
-            host.MarkInitialized(function.Clone(), script);
-            if (script.CrashIdleMs is { } crashAfter)
-            {
-                _ = CrashLaterAsync(crashAfter);
-            }
-
-            FeLog.Info("initialized");
-            return new InitializeResponse { OutcomeCode = InitializationOutcomeCode.Success };
+            return host.Script is not null
+                ? Failure(InitializationFailureReason.FunctionError, "already initialized", errorMessage: null)
+                : await InitializeScriptAsync(request.Function, context.CancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -98,32 +92,37 @@ internal sealed class FunctionExecutorService(FunctionExecutorHost host) : Funct
         return Task.FromResult(response);
     }
 
-    public override Task<Empty> create_allocation(CreateAllocationRequest request, ServerCallContext context)
+    public override async Task<Empty> create_allocation(CreateAllocationRequest request, ServerCallContext context)
     {
-        var script = host.Script;
-        if (script is null || host.Function is null)
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, "Function Executor is not initialized"));
-        }
-
         var allocation = request.Allocation;
-        var problem = Validate(allocation);
-        if (problem is not null)
+        if (Speaks013)
         {
-            FeLog.Error($"create_allocation rejected: {problem}");
-            throw new RpcException(new Status(StatusCode.Unknown, $"Exception calling application: ValueError: {problem}"));
+            await Admit013Async(allocation, context).ConfigureAwait(false);
+        }
+        else
+        {
+            Admit012(allocation);
         }
 
-        var runner = new AllocationRunner(allocation.Clone(), host, script, host.Function);
+        var runner = host.CreateRunner(allocation.Clone(), host.Script!, host.Function!);
+        if (Speaks013 && host.AdmissionClosed)
+        {
+            throw ShuttingDown();
+        }
+
         if (!host.Allocations.TryAdd(allocation.AllocationId, runner))
         {
             throw new RpcException(new Status(StatusCode.AlreadyExists, $"Allocation {allocation.AllocationId} already exists"));
         }
 
         runner.Start();
-        return Task.FromResult(new Empty());
+        return new Empty();
     }
 
+    /// <summary>
+    /// Snapshots of the allocation state, one per change. 0.1.2: ends after the first snapshot with a result.
+    /// 0.1.3: ends once the allocation is fully finished.
+    /// </summary>
     public override async Task watch_allocation_state(WatchAllocationStateRequest request, IServerStreamWriter<AllocationState> responseStream, ServerCallContext context)
     {
         var runner = Find(request.AllocationId);
@@ -140,6 +139,11 @@ internal sealed class FunctionExecutorService(FunctionExecutorHost host) : Funct
         while (true)
         {
             var state = await runner.State.WaitForChangeAsync(lastSeenHash, context.CancellationToken).ConfigureAwait(false);
+            if (state is null)
+            {
+                return;
+            }
+
             lastSeenHash = state.Sha256Hash;
             await responseStream.WriteAsync(state, context.CancellationToken).ConfigureAwait(false);
             runner.State.MarkWatched();
@@ -157,6 +161,7 @@ internal sealed class FunctionExecutorService(FunctionExecutorHost host) : Funct
         }
     }
 
+    /// <summary>Replies to the allocation's requests; 0.1.3 accepts only output_blob and request_state_operation_result.</summary>
     public override Task<Empty> send_allocation_update(AllocationUpdate request, ServerCallContext context)
     {
         var runner = Find(request.AllocationId);
@@ -177,7 +182,7 @@ internal sealed class FunctionExecutorService(FunctionExecutorHost host) : Funct
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Allocation {request.AllocationId} is still running and cannot be deleted"));
         }
 
-        host.Allocations.TryRemove(request.AllocationId, out _);
+        host.Allocations.TryRemove(new KeyValuePair<string, AllocationRunner>(request.AllocationId, runner));
         return Task.FromResult(new Empty());
     }
 
@@ -186,10 +191,117 @@ internal sealed class FunctionExecutorService(FunctionExecutorHost host) : Funct
             ? runner
             : throw new RpcException(new Status(StatusCode.NotFound, $"Allocation {allocationId} not found"));
 
-    private static InitializeResponse Failure(string why)
+    /// <summary>The scripted part of initialize: delay, then the init behaviour.</summary>
+    private async Task<InitializeResponse> InitializeScriptAsync(FunctionRef function, CancellationToken cancellationToken)
+    {
+        var script = FunctionScript.Parse(function.FunctionName);
+        FeLog.Info($"initializing {function.Namespace}/{function.ApplicationName}@{function.ApplicationVersion}/{function.FunctionName}");
+        if (script.Ignored.Count > 0)
+        {
+            FeLog.Error($"function name segments with no behaviour (ignored): {string.Join(", ", script.Ignored)}");
+        }
+
+        if (script.InitDelayMs > 0)
+        {
+            await Task.Delay(script.InitDelayMs, cancellationToken).ConfigureAwait(false);
+        }
+
+        switch (script.Init)
+        {
+            case InitBehaviour.Error:
+                return Failure(InitializationFailureReason.FunctionError, "scripted constructor exception", Speaks013 ? TestFunctions.InitErrorMessage : null);
+            case InitBehaviour.Hang:
+                FeLog.Info("initialize hanging as scripted");
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                break;
+            case InitBehaviour.Crash:
+                ProcessExit.Crash("crash during initialize");
+                break;
+        }
+
+        host.MarkInitialized(function.Clone(), script);
+        if (script.CrashIdleMs is { } crashAfter)
+        {
+            _ = CrashLaterAsync(crashAfter);
+        }
+
+        FeLog.Info("initialized");
+        return new InitializeResponse { OutcomeCode = InitializationOutcomeCode.Success };
+    }
+
+    /// <summary>0.1.2 admission: FAILED_PRECONDITION before initialize, UNKNOWN for an invalid allocation.</summary>
+    private void Admit012(Allocation? allocation)
+    {
+        if (host.Script is null || host.Function is null)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "Function Executor is not initialized"));
+        }
+
+        if (RequestValidation.Allocation012(allocation) is { } problem)
+        {
+            FeLog.Error($"create_allocation rejected: {problem}");
+            throw new RpcException(new Status(StatusCode.Unknown, $"Exception calling application: ValueError: {problem}"));
+        }
+    }
+
+    /// <summary>
+    /// 0.1.3 (G2) admission: UNAVAILABLE while stopping; waits while an initialize runs (DEADLINE_EXCEEDED / CANCELLED
+    /// if the call ends first); FAILED_PRECONDITION when not (successfully) initialized; INVALID_ARGUMENT for an invalid
+    /// allocation. ALREADY_EXISTS is checked by the caller.
+    /// </summary>
+    private async Task Admit013Async(Allocation? allocation, ServerCallContext context)
+    {
+        ThrowIfStopping();
+        while (host.InitializationInProgress)
+        {
+            if (context.Deadline <= DateTime.UtcNow)
+            {
+                throw new RpcException(new Status(StatusCode.DeadlineExceeded, "Initialization did not finish before the allocation deadline"));
+            }
+
+            if (context.CancellationToken.IsCancellationRequested)
+            {
+                throw new RpcException(new Status(StatusCode.Cancelled, "Create allocation RPC was cancelled during initialization"));
+            }
+
+            // The real FE polls every 100 ms, honouring the call's deadline.
+            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
+        }
+
+        ThrowIfStopping();
+        if (host.Script is null || host.Function is null)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                host.InitializationAttempted ? "Function Executor initialization failed" : "Function Executor is not initialized"));
+        }
+
+        if (RequestValidation.Allocation013(allocation) is { } problem)
+        {
+            FeLog.Error($"create_allocation rejected: {problem}");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
+        }
+    }
+
+    private void ThrowIfStopping()
+    {
+        if (host.AdmissionClosed)
+        {
+            throw ShuttingDown();
+        }
+    }
+
+    private static RpcException ShuttingDown() => new(new Status(StatusCode.Unavailable, "Function Executor is shutting down"));
+
+    private static InitializeResponse Failure(InitializationFailureReason reason, string why, string? errorMessage)
     {
         FeLog.Error($"function executor service initialization failed: {why}");
-        return new InitializeResponse { OutcomeCode = InitializationOutcomeCode.Failure, FailureReason = InitializationFailureReason.FunctionError };
+        var response = new InitializeResponse { OutcomeCode = InitializationOutcomeCode.Failure, FailureReason = reason };
+        if (errorMessage is not null)
+        {
+            response.ErrorMessage = errorMessage;
+        }
+
+        return response;
     }
 
     private async Task CrashLaterAsync(int milliseconds)
@@ -204,56 +316,5 @@ internal sealed class FunctionExecutorService(FunctionExecutorHost host) : Funct
         }
 
         ProcessExit.Crash($"crash_idle after {milliseconds} ms");
-    }
-
-    /// <summary>The real FE's InitializeRequestValidator: complete FunctionRef, BINARY_ZIP application code.</summary>
-    private static string? Validate(InitializeRequest request)
-    {
-        if (request.Function is not { } f)
-        {
-            return "Field 'function' is required";
-        }
-
-        if (!f.HasNamespace || !f.HasApplicationName || !f.HasFunctionName || !f.HasApplicationVersion)
-        {
-            return "FunctionRef requires namespace, application_name, function_name and application_version";
-        }
-
-        if (request.ApplicationCode is not { Manifest: { } manifest })
-        {
-            return "Field 'application_code' with a manifest is required";
-        }
-
-        return manifest.Encoding == SerializedObjectEncoding.BinaryZip
-            ? null
-            : $"Invalid application code encoding: {manifest.Encoding}. Expected: BINARY_ZIP";
-    }
-
-    /// <summary>The real FE's validate_new_allocation.</summary>
-    private static string? Validate(Allocation? allocation)
-    {
-        if (allocation is null)
-        {
-            return "Field 'allocation' is required";
-        }
-
-        if (!allocation.HasRequestId || !allocation.HasFunctionCallId || !allocation.HasAllocationId || allocation.Inputs is null)
-        {
-            return "Allocation requires request_id, function_call_id, allocation_id and inputs";
-        }
-
-        if (allocation.Result is not null)
-        {
-            return "Field 'result' must not be set";
-        }
-
-        if (allocation.Inputs.RequestErrorBlob is null)
-        {
-            return "Field 'request_error_blob' is required";
-        }
-
-        return allocation.Inputs.Args.Count == allocation.Inputs.ArgBlobs.Count
-            ? null
-            : $"Mismatched function arguments and functions argument blobs lengths, {allocation.Inputs.Args.Count} != {allocation.Inputs.ArgBlobs.Count}";
     }
 }

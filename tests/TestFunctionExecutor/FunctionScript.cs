@@ -19,6 +19,10 @@ internal enum AllocationBehaviour
     StateWriteRead,
     StateReadMissing,
     Env,
+    CallWithTimeout,
+    CallMany,
+    CallCreationFailed,
+    FireAndForget,
 }
 
 /// <summary>How initialize answers.</summary>
@@ -44,6 +48,12 @@ internal sealed record FunctionScript
 
     public long BigOutputBytes { get; init; }
 
+    /// <summary>call_with_timeout_N: the watcher's timeout.</summary>
+    public int CallTimeoutMs { get; init; }
+
+    /// <summary>call_many_N: how many child calls.</summary>
+    public int CallCount { get; init; }
+
     public InitBehaviour Init { get; init; } = InitBehaviour.Succeed;
 
     public int InitDelayMs { get; init; }
@@ -57,6 +67,8 @@ internal sealed record FunctionScript
     public bool BreakWatch { get; init; }
 
     public bool GarbageWatch { get; init; }
+
+    public bool BreakReads { get; init; }
 
     /// <summary>Segments that named no behaviour (reported on stderr, otherwise ignored).</summary>
     public IReadOnlyList<string> Ignored { get; init; } = [];
@@ -86,6 +98,8 @@ internal sealed record FunctionScript
                 case TestFunctions.StateWriteRead: SetAllocation(AllocationBehaviour.StateWriteRead); continue;
                 case TestFunctions.StateReadMissing: SetAllocation(AllocationBehaviour.StateReadMissing); continue;
                 case TestFunctions.Env: SetAllocation(AllocationBehaviour.Env); continue;
+                case TestFunctions.CallCreationFailed: SetAllocation(AllocationBehaviour.CallCreationFailed); continue;
+                case TestFunctions.FireAndForget: SetAllocation(AllocationBehaviour.FireAndForget); continue;
                 case TestFunctions.InitError: script = script with { Init = InitBehaviour.Error }; continue;
                 case TestFunctions.InitHang: script = script with { Init = InitBehaviour.Hang }; continue;
                 case TestFunctions.InitCrash: script = script with { Init = InitBehaviour.Crash }; continue;
@@ -93,6 +107,7 @@ internal sealed record FunctionScript
                 case TestFunctions.HangHealth: script = script with { HangHealth = true }; continue;
                 case TestFunctions.BreakWatch: script = script with { BreakWatch = true }; continue;
                 case TestFunctions.GarbageWatch: script = script with { GarbageWatch = true }; continue;
+                case TestFunctions.BreakReads: script = script with { BreakReads = true }; continue;
             }
 
             if (TryParameters(segment, TestFunctions.InitSlowPrefix, 1, out var p))
@@ -117,6 +132,16 @@ internal sealed record FunctionScript
             {
                 allocation = AllocationBehaviour.BigOutput;
                 script = script with { BigOutputBytes = p[0] };
+            }
+            else if (TryParameters(segment, TestFunctions.CallWithTimeoutPrefix, 1, out p) && allocation is null)
+            {
+                allocation = AllocationBehaviour.CallWithTimeout;
+                script = script with { CallTimeoutMs = (int)p[0] };
+            }
+            else if (TryParameters(segment, TestFunctions.CallManyPrefix, 1, out p) && allocation is null)
+            {
+                allocation = AllocationBehaviour.CallMany;
+                script = script with { CallCount = (int)p[0] };
             }
             else
             {

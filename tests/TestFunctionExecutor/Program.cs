@@ -22,6 +22,8 @@ if (!ListenAddress.TryParse(commandLine.Address, out var address, out var addres
     return 1;
 }
 
+var protocol = FeProtocol.Select(commandLine.FunctionExecutorId, Environment.GetEnvironmentVariable(TestFunctions.ProtocolVariable));
+
 if (commandLine.Ignored.Count > 0)
 {
     FeLog.Error($"ignored cli arguments: {string.Join(' ', commandLine.Ignored)}");
@@ -66,6 +68,13 @@ builder.Services.AddGrpc(o =>
     o.EnableDetailedErrors = true;
 });
 builder.Services.AddSingleton(commandLine);
+builder.Services.AddSingleton(protocol);
+if (protocol.Speaks013)
+{
+    // The real FE 0.1.3 drains terminal batches on SIGTERM before it stops serving.
+    builder.Services.AddSingleton<IHostLifetime, DrainingLifetime>();
+}
+
 builder.Services.AddSingleton(new BlobStore(new HttpClient(new SocketsHttpHandler { UseProxy = false, AutomaticDecompression = DecompressionMethods.None })
 {
     Timeout = Timeout.InfiniteTimeSpan,
@@ -86,7 +95,7 @@ catch (IOException ex)
     return TestFunctions.AddressInUseExitCode;
 }
 
-FeLog.Info($"listening on {address} (executor {commandLine.ExecutorId}{(commandLine.Dev ? ", dev" : string.Empty)})");
+FeLog.Info($"listening on {address} (executor {commandLine.ExecutorId}, protocol {protocol.Description}{(commandLine.Dev ? ", dev" : string.Empty)})");
 await app.WaitForShutdownAsync().ConfigureAwait(false);
 FeLog.Info("stopped");
 return 0;

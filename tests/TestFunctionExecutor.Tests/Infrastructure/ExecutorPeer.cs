@@ -53,6 +53,20 @@ public sealed class ExecutorPeer(FunctionExecutor.FunctionExecutorClient client,
         throw new InvalidOperationException($"watch stream of {allocation.AllocationId} ended without a result");
     }
 
+    /// <summary>
+    /// 0.1.3: watches the state stream of a created allocation and answers what it asks for until the stream ends
+    /// (the allocation is fully finished).
+    /// </summary>
+    public async Task AnswerStateAsync(AllocationRun run, CancellationToken cancellationToken)
+    {
+        using var watch = client.watch_allocation_state(new WatchAllocationStateRequest { AllocationId = run.AllocationId }, cancellationToken: cancellationToken);
+        await foreach (var state in watch.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            run.States.Add(state);
+            await ReconcileAsync(run, state, cancellationToken);
+        }
+    }
+
     /// <summary>Answers what is new in one snapshot.</summary>
     public async Task ReconcileAsync(AllocationRun run, AllocationState state, CancellationToken cancellationToken)
     {

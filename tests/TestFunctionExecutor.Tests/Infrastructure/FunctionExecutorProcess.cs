@@ -44,6 +44,10 @@ public sealed class FunctionExecutorProcess : IAsyncDisposable
 
     public static DateTime Deadline => DateTime.UtcNow + CallTimeout;
 
+    /// <summary>Waits until the FE has printed <paramref name="text"/> (its output is read asynchronously).</summary>
+    public Task WaitForOutputAsync(string text)
+        => Eventually.TrueAsync(() => Output.Contains(text, StringComparison.Ordinal), because: $"the FE prints '{text}'");
+
     /// <summary>Starts the FE on a free port and waits until get_info answers.</summary>
     public static async Task<FunctionExecutorProcess> StartAsync(
         IReadOnlyDictionary<string, string>? environment = null,
@@ -112,6 +116,12 @@ public sealed class FunctionExecutorProcess : IAsyncDisposable
                 throw new InvalidOperationException($"FE exited with {_process.ExitCode} before serving:\n{Output}");
             }
 
+            // Until this process has bound the port, get_info could reach another process that grabbed it first.
+            if (!Output.Contains(": listening on ", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
             try
             {
                 await Client.get_infoAsync(new InfoRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
@@ -137,6 +147,15 @@ public sealed class FunctionExecutorProcess : IAsyncDisposable
         },
     };
 
+    /// <summary>Sends SIGTERM, as the executor does to stop an FE.</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, SigTerm);
+        }
+    }
+
     /// <summary>Waits for the process to exit on its own and returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -144,6 +163,11 @@ public sealed class FunctionExecutorProcess : IAsyncDisposable
         await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
         return _process.ExitCode;
     }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     public async ValueTask DisposeAsync()
     {

@@ -14,6 +14,8 @@ public abstract class InitializedFunctionExecutor(string functionName, IReadOnly
 
     public ExecutorPeer Peer(long outputChunkSize = FileBlobs.DefaultChunkSize) => new(Fe.Client, Directory) { OutputChunkSize = outputChunkSize };
 
+    public ExecutorPeer013 Peer013(long outputChunkSize = FileBlobs.DefaultChunkSize) => new(Fe.Client, Directory) { OutputChunkSize = outputChunkSize };
+
     public async Task InitializeAsync()
     {
         Fe = await FunctionExecutorProcess.StartAsync(environment);
@@ -32,9 +34,16 @@ public abstract class InitializedFunctionExecutor(string functionName, IReadOnly
     }
 }
 
+/// <summary>A test FE process speaking FE protocol 0.1.3 (selected by TEST_FE_PROTOCOL), initialized with one function.</summary>
+public abstract class InitializedFunctionExecutor013(string functionName) : InitializedFunctionExecutor(functionName, TestFunctions.ProtocolEnvironment(TestFunctions.Protocol013));
+
 /// <summary>Starts one FE for a single test and initializes it with <paramref name="functionName"/>.</summary>
 public static class SingleUse
 {
+    /// <summary>An FE speaking 0.1.3.</summary>
+    public static Task<(FunctionExecutorProcess Fe, TempDirectory Directory)> Start013Async(string functionName)
+        => StartAsync(functionName, TestFunctions.ProtocolEnvironment(TestFunctions.Protocol013));
+
     public static async Task<(FunctionExecutorProcess Fe, TempDirectory Directory)> StartAsync(string functionName, IReadOnlyDictionary<string, string>? environment = null)
     {
         var fe = await FunctionExecutorProcess.StartAsync(environment);
