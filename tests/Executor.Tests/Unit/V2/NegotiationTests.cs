@@ -1,4 +1,3 @@
-using Executor.Configuration;
 using Executor.Server;
 using Executor.Testing;
 using Executor.Tests.Unit.V2.Infrastructure;
@@ -112,20 +111,5 @@ public sealed class NegotiationTests
 
         Assert.Equal(protocol == "v1" ? 1 : 0, harness.Server.V1.Reports.Count);
         Assert.Equal(protocol == "v1" ? 0 : 2, harness.Server.V2.Heartbeats.Count);
-    }
-
-    [Theory]
-    [InlineData("auto", true)]
-    [InlineData("V2", true)]
-    [InlineData("v3", false)]
-    [InlineData("", false)]
-    public void TheOptionIsValidated(string value, bool valid)
-    {
-        var result = new ExecutorOptionsValidator().Validate(null, new ExecutorOptions { ServerProtocol = value });
-        Assert.Equal(valid, result.Succeeded);
-        if (!valid)
-        {
-            Assert.Contains("Executor:ServerProtocol (--server-protocol)", result.FailureMessage, StringComparison.Ordinal);
-        }
     }
 }
