@@ -29,6 +29,7 @@ public sealed partial class NegotiatingServerConnection : IServerConnection
     private readonly Lock _gate = new();
     private CancellationTokenSource _switched = new();
     private bool _probe;
+    private bool _mismatchLogged;
     private IServerConnection? _lastAttempted;
 
     public NegotiatingServerConnection(
@@ -61,7 +62,17 @@ public sealed partial class NegotiatingServerConnection : IServerConnection
     {
         if (_mode != ServerProtocolMode.Auto)
         {
-            return await AttemptAsync(_active.Current, report, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await AttemptAsync(_active.Current, report, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ServerProtocolMismatchException ex) when (!_mismatchLogged)
+            {
+                // Every failed report is logged anyway; say once what to change.
+                _mismatchLogged = true;
+                LogFixedMismatch(_logger, _active.Current.Label(), ex.Message);
+                throw;
+            }
         }
 
         bool probe;
@@ -276,6 +287,9 @@ public sealed partial class NegotiatingServerConnection : IServerConnection
 
     [LoggerMessage(2, LogLevel.Information, "Server protocol {Protocol} configured")]
     private static partial void LogFixed(ILogger logger, string protocol);
+
+    [LoggerMessage(4, LogLevel.Error, "the Server does not speak the configured protocol {Protocol} ({Detail}); use --server-protocol auto or the other protocol")]
+    private static partial void LogFixedMismatch(ILogger logger, string protocol, string detail);
 
     [LoggerMessage(3, LogLevel.Warning, "the Server no longer speaks protocol {Protocol} ({Detail}); switching")]
     private static partial void LogMismatch(ILogger logger, string protocol, string detail);

@@ -173,16 +173,17 @@ public sealed partial class ServerV2Connection : IServerConnection
                     delivered.AddRange(batch.OutcomeIds);
                 }
 
-                if (stopping && batch.LeftOver && batch.Request.Status != ProtoV2.ExecutorStatus.Stopped)
-                {
-                    outcomes = [.. outcomes.Where(o => !batch.OutcomeIds.Contains(o.AllocationId))];
-                    continue;
-                }
-
                 foreach (var outcome in batch.Request.AllocationOutcomes)
                 {
                     var failed = outcome.Failed;
-                    LogReportingOutcome(_logger, failed?.AllocationId ?? outcome.Completed!.AllocationId, outcome.OutcomeCase.ToString(), failed?.Reason.ToString() ?? "None");
+                    LogReportedOutcome(_logger, failed?.AllocationId ?? outcome.Completed!.AllocationId, outcome.OutcomeCase.ToString(), failed?.Reason.ToString() ?? "None");
+                }
+
+                if (stopping && batch.LeftOver && batch.Request.Status != ProtoV2.ExecutorStatus.Stopped)
+                {
+                    var sent = batch.OutcomeIds.ToHashSet(StringComparer.Ordinal);
+                    outcomes = [.. outcomes.Where(o => !sent.Contains(o.AllocationId))];
+                    continue;
                 }
 
                 return new ReportReceipt(delivered, batch.LeftOver, batch.Bytes);
@@ -696,6 +697,6 @@ public sealed partial class ServerV2Connection : IServerConnection
     [LoggerMessage(4, LogLevel.Error, "allocation result {AllocationId} is {Bytes} bytes and can never fit in a heartbeat; reporting it as INTERNAL_ERROR")]
     private static partial void LogOutcomeTooLarge(ILogger logger, string allocationId, int bytes);
 
-    [LoggerMessage(5, LogLevel.Debug, "reporting allocation outcome {AllocationId}: {OutcomeKind} {FailureReason}")]
-    private static partial void LogReportingOutcome(ILogger logger, string allocationId, string outcomeKind, string failureReason);
+    [LoggerMessage(5, LogLevel.Debug, "reported allocation outcome {AllocationId}: {OutcomeKind} {FailureReason}")]
+    private static partial void LogReportedOutcome(ILogger logger, string allocationId, string outcomeKind, string failureReason);
 }
