@@ -82,34 +82,70 @@ public sealed class ProtocolV2Tests
     {
         await using var world = await V2World.StartAsync();
         var server = world.Server.V2;
-        server.Send(world.AddContainer("c-1", TestFunctions.CallAndWait), world.RunAllocation("parent", "c-1", "{\"payload\":\"child argument\"}"));
+        var childValue = world.Put("child-output", "child value", "text/plain", ProtoV2.DataPayloadEncoding.Utf8Text);
+        var resultSent = 0;
 
-        var entry = await Eventually.UntilNotNullAsync(() => server.Heartbeats.SelectMany(h => h.AllocationLogEntries).FirstOrDefault(), Patience, "call_function entry");
-        Assert.Equal("parent", entry.AllocationId);
-        var call = entry.CallFunction;
-        Assert.Equal("call-parent", call.SourceFunctionCallId);
-        Assert.StartsWith("parent.call.", call.Updates.RootFunctionCallId, StringComparison.Ordinal);
-        Assert.Equal("child argument", Encoding.UTF8.GetString(world.Read(call.Updates.Updates[0].FunctionCall.Args[0].InlineData)));
-
-        server.SendResult(new ProtoV2.SequencedAllocationResult
+        // The result is pushed while the heartbeat carrying the call is still being answered, so it usually arrives
+        // before the FE even learns the call was created and reports its watcher (it is delivered when the watch appears).
+        server.Intercept = request =>
         {
-            Entry = new ProtoV2.AllocationLogEntry
+            if (request.AllocationLogEntries.FirstOrDefault() is { } entry && Interlocked.Exchange(ref resultSent, 1) == 0)
             {
-                AllocationId = "parent",
-                FunctionCallResult = new ProtoV2.FunctionCallResult
+                server.SendResult(new ProtoV2.SequencedAllocationResult
                 {
-                    Namespace = "ns",
-                    RequestId = "req",
-                    FunctionCallId = call.Updates.RootFunctionCallId,
-                    OutcomeCode = ProtoV2.AllocationOutcomeCode.Success,
-                    ReturnValue = world.Put("child-output", "child value", "text/plain", ProtoV2.DataPayloadEncoding.Utf8Text),
-                },
-            },
-        });
+                    Entry = new ProtoV2.AllocationLogEntry
+                    {
+                        AllocationId = entry.AllocationId,
+                        FunctionCallResult = new ProtoV2.FunctionCallResult
+                        {
+                            Namespace = "ns",
+                            RequestId = "req",
+                            FunctionCallId = entry.CallFunction.Updates.RootFunctionCallId,
+                            OutcomeCode = ProtoV2.AllocationOutcomeCode.Success,
+                            ReturnValue = childValue,
+                        },
+                    },
+                });
+            }
+
+            return null;
+        };
+        server.Send(world.AddContainer("c-1", TestFunctions.CallAndWait), world.RunAllocation("parent", "c-1", "{\"payload\":\"child argument\"}"));
 
         var completed = (await world.WaitForOutcomeAsync("parent")).Completed;
         Assert.Equal(TestFunctions.CallAndWaitPrefix + "child value", Encoding.UTF8.GetString(world.Read(completed.Value)));
-        Assert.Single(server.Heartbeats.SelectMany(h => h.AllocationLogEntries).Select(e => e.CallFunction.Updates.RootFunctionCallId).Distinct());
+
+        var entries = server.Heartbeats.SelectMany(h => h.AllocationLogEntries).ToList();
+        var call = entries[0].CallFunction;
+        Assert.Equal("parent", entries[0].AllocationId);
+        Assert.Equal("call-parent", call.SourceFunctionCallId);
+        Assert.StartsWith("parent.call.", call.Updates.RootFunctionCallId, StringComparison.Ordinal);
+        Assert.Equal("child argument", Encoding.UTF8.GetString(world.Read(call.Updates.Updates[0].FunctionCall.Args[0].InlineData)));
+        Assert.Single(entries.Select(e => e.CallFunction.Updates.RootFunctionCallId).Distinct());
+    }
+
+    [Fact]
+    public async Task AfterALapseTheExecutorRegistersAgainWithItsContainersAndKeepsWorking()
+    {
+        await using var world = await V2World.StartAsync();
+        var server = world.Server.V2;
+        server.Send(world.AddContainer("c-1", TestFunctions.Echo));
+        await Eventually.TrueAsync(() => server.Heartbeats.Any(h => h.CommandResponses.Any(r => r.ContainerStarted?.ContainerId == "c-1")), Patience, "container started");
+        var fullStates = server.Heartbeats.Count(h => h.FullState is not null);
+
+        // Lapsed: the Server forgot the executor; polls answer NOT_FOUND and the next heartbeat is asked for state.
+        server.Forget();
+        var again = await Eventually.UntilNotNullAsync(() => server.Heartbeats.Where(h => h.FullState is not null).Skip(fullStates).FirstOrDefault(), Patience, "full_state again");
+        var container = Assert.Single(again.FullState.ContainerStates);
+        Assert.Equal(ProtoV2.ContainerStatus.Running, container.Status);
+        Assert.Equal("c-1", container.Description.Id);
+        await Eventually.TrueAsync(() => server.Registered, Patience, "registered again");
+
+        // Numbering restarted at 1 and the adopted container still runs work.
+        server.Send(world.RunAllocation("after-lapse", "c-1"));
+        Assert.Equal(ProtoV2.AllocationOutcome.OutcomeOneofCase.Completed, (await world.WaitForOutcomeAsync("after-lapse")).OutcomeCase);
+        var polls = server.CommandPolls;
+        Assert.Contains(polls, p => p.HasAckedCommandSeq && p.AckedCommandSeq == 1);
     }
 
     /// <summary>A scripted v2 Server, blobs on disk and the executor process.</summary>
