@@ -8,6 +8,11 @@ public sealed class ExecutorOptions
     /// <summary>Server gRPC target, host:port without scheme (--grpc-server-addr).</summary>
     public string ServerAddress { get; set; } = "localhost:8901";
 
+    /// <summary>auto, v1 or v2 (--server-protocol); see <see cref="ServerProtocolMode"/>.</summary>
+    public string ServerProtocol { get; set; } = "auto";
+
+    public ServerProtocolMode ServerProtocolMode => ServerProtocolModes.TryParse(ServerProtocol, out var mode) ? mode : ServerProtocolMode.Auto;
+
     /// <summary>Allowlist entries ns:app:fn[:version] (-f/--function). Empty = any function.</summary>
     public List<string> Functions { get; set; } = [];
 
@@ -57,6 +62,15 @@ public sealed class ExecutorOptions
 
     /// <summary>Upper bound of the report message; results beyond it go out in later reports.</summary>
     public int MaxReportBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>
+    /// Protocol v2: upper bound of one heartbeat (the Server refuses messages over 32 MiB); items beyond it go out in
+    /// the heartbeats that follow at once. The dataplane uses 10 MiB.
+    /// </summary>
+    public int MaxHeartbeatBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>Protocol v2: client deadline of one command or result poll; above the Server's 300 s hold, so a half-open connection cannot hang a poll.</summary>
+    public TimeSpan ServerPollTimeout { get; set; } = TimeSpan.FromSeconds(330);
 
     /// <summary>An FE is not started (STARTUP_FAILED_INTERNAL_ERROR) while the cache file system has less free space; 0 disables the check.</summary>
     public long MinFreeCacheBytes { get; set; } = 64L * 1024 * 1024;

@@ -5,12 +5,20 @@ namespace Executor.Configuration;
 /// <summary>Collects every problem in one readable message naming the config keys (and their CLI flags).</summary>
 public sealed class ExecutorOptionsValidator : IValidateOptions<ExecutorOptions>
 {
+    private const int MinHeartbeatBytes = 2 * 1024 * 1024;
+    private const int MaxHeartbeatBytesLimit = 31 * 1024 * 1024;
+
     public ValidateOptionsResult Validate(string? name, ExecutorOptions options)
     {
         var errors = new List<string>();
         if (!ServerAddressParser.TryParse(options.ServerAddress, out _, out _))
         {
             errors.Add($"Executor:ServerAddress (--grpc-server-addr) must be host:port, got '{options.ServerAddress}'.");
+        }
+
+        if (!ServerProtocolModes.TryParse(options.ServerProtocol, out _))
+        {
+            errors.Add($"Executor:ServerProtocol (--server-protocol) must be {ServerProtocolModes.Allowed}, got '{options.ServerProtocol}'.");
         }
 
         foreach (var entry in options.Functions)
@@ -78,6 +86,12 @@ public sealed class ExecutorOptionsValidator : IValidateOptions<ExecutorOptions>
             errors.Add("Executor:MaxReportBytes must be at least 1 MiB (one function call is up to 1 MiB).");
         }
 
+        if (options.MaxHeartbeatBytes is < MinHeartbeatBytes or > MaxHeartbeatBytesLimit)
+        {
+            errors.Add($"Executor:MaxHeartbeatBytes must be between {MinHeartbeatBytes} (2 MiB: a function call is up to 1 MiB) and {MaxHeartbeatBytesLimit} (31 MiB: the Server refuses messages over 32 MiB), got {options.MaxHeartbeatBytes}.");
+        }
+
+        Positive(errors, options.ServerPollTimeout, "Executor:ServerPollTimeout");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -8,6 +8,7 @@ using Executor.Metrics;
 using Executor.Reconciliation;
 using Executor.Server;
 using Executor.Server.V1;
+using Executor.Server.V2;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,7 +20,7 @@ namespace Executor.Hosting;
 
 public static class ExecutorServiceCollectionExtensions
 {
-    /// <summary>Everything the executor's grains need: options, Server adapter (v1), blob store, FE processes, host resources, metrics.</summary>
+    /// <summary>Everything the executor's grains need: options, Server adapters (v1, v2, negotiation), blob store, FE processes, host resources, metrics.</summary>
     public static IServiceCollection AddExecutorGrains(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ExecutorOptions>().Bind(configuration.GetSection(ExecutorOptions.Section)).ValidateOnStart();
@@ -56,8 +57,13 @@ public static class ExecutorServiceCollectionExtensions
         services.AddSingleton<ServerChannelHealth>();
         services.AddSingleton<ServerSessionSignals>();
         services.AddSingleton<ServerChannelProvider>();
+        services.AddSingleton<FunctionExecutorDescriptionStore>();
+        services.AddSingleton<ActiveServerProtocol>();
+        services.AddSingleton<IReportTrigger, ExecutorGrainReportTrigger>();
         services.AddSingleton<ServerV1Connection>();
-        services.AddSingleton<IServerConnection>(sp => sp.GetRequiredService<ServerV1Connection>());
+        services.AddSingleton<ServerV2Connection>();
+        services.AddSingleton<NegotiatingServerConnection>();
+        services.AddSingleton<IServerConnection>(sp => sp.GetRequiredService<NegotiatingServerConnection>());
         services.AddSingleton<DesiredStatePump>();
         services.AddSingleton<HostCapacitySource>();
         services.AddSingleton<IHostCapacitySource>(sp => sp.GetRequiredService<HostCapacitySource>());

@@ -8,13 +8,15 @@ namespace Executor.Metrics;
 
 /// <summary>
 /// Upstream's process-level metrics: cli_info and executor_info (info metrics: value 1, facts in labels),
-/// executor_state (one series per state, 1 for the current one) and healthy (1/0, the Server channel).
+/// executor_state (one series per state, 1 for the current one), healthy (1/0, the Server channel), and
+/// server_protocol (one series per protocol, 1 for the one in use).
 /// </summary>
 public sealed class ExecutorInfoMetrics
 {
     private static readonly string[] States = ["starting", "running", "shutting_down"];
+    private static readonly ServerProtocol[] Protocols = [ServerProtocol.V1, ServerProtocol.V2];
 
-    public ExecutorInfoMetrics(IMeterFactory meterFactory, ExecutorIdentity identity, IOptions<ExecutorOptions> options, ExecutorReadiness readiness, ServerChannelHealth health)
+    public ExecutorInfoMetrics(IMeterFactory meterFactory, ExecutorIdentity identity, IOptions<ExecutorOptions> options, ExecutorReadiness readiness, ServerChannelHealth health, ActiveServerProtocol protocol)
     {
         var meter = meterFactory.Create(ExecutorMeter.Name);
         var o = options.Value;
@@ -46,6 +48,11 @@ public sealed class ExecutorInfoMetrics
             var current = readiness.IsStopping ? "shutting_down" : readiness.IsReady ? "running" : "starting";
             return States.Select(s => new Measurement<int>(s == current ? 1 : 0, new KeyValuePair<string, object?>("executor_state", s)));
         }, unit: null, description: "Executor lifecycle state");
+        meter.CreateObservableGauge("server_protocol", () =>
+        {
+            var current = protocol.Current;
+            return Protocols.Select(p => new Measurement<int>(p == current ? 1 : 0, new KeyValuePair<string, object?>("protocol", p.Label())));
+        }, unit: null, description: "Server protocol in use: 1 for the current one (both 0 while not negotiated yet)");
         meter.CreateObservableGauge("healthy", () => health.IsHealthy ? 1 : 0, unit: null, description: "1 when the last state report succeeded, else 0");
     }
 }

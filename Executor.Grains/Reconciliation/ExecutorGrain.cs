@@ -35,7 +35,8 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
     private readonly HashSet<string> _functionExecutors = new(StringComparer.Ordinal);
     private readonly HashSet<string> _shuttingDown = new(StringComparer.Ordinal);
     private readonly OrderedDictionary<string, AllocationOutcome> _pendingResults = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _activeAllocations = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AllocationSpec> _activeAllocations = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _cancelling = new(StringComparer.Ordinal);
     private readonly FinishedAllocations _finishedAllocations;
     private readonly Dictionary<FunctionCallWatch, int> _watches = [];
     private readonly Dictionary<string, Dictionary<string, int>> _watchingExecutors = new(StringComparer.Ordinal);
@@ -208,10 +209,18 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             }
 
             var feId = allocation.FunctionExecutorId;
-            if (!desiredExecutorIds.Contains(feId) || _shuttingDown.Contains(feId))
+            if (!desiredExecutorIds.Contains(feId))
             {
+                // Dropping it would leave the Server waiting for it forever: it fails like work of a vanished FE.
                 _metrics.RejectedAllocations.Add(1);
                 LogAllocationForUnknownExecutor(_logger, allocation.AllocationId, feId);
+                AddResult(AllocationOutcome.Failed(allocation, AllocationFailureReason.FunctionExecutorTerminated));
+                continue;
+            }
+
+            if (_shuttingDown.Contains(feId))
+            {
+                // Listed again while its old incarnation shuts down: this snapshot is reapplied once it is gone.
                 continue;
             }
 
@@ -221,7 +230,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
                 continue;
             }
 
-            _activeAllocations[allocation.AllocationId] = feId;
+            _activeAllocations[allocation.AllocationId] = allocation;
             added ??= new Dictionary<string, List<AllocationSpec>>(StringComparer.Ordinal);
             if (!added.TryGetValue(feId, out var list))
             {
@@ -248,22 +257,48 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             }
         }
 
-        // 3. Allocations that vanished are cancelled (their FE reports the outcome, or nothing if it is going away).
-        Dictionary<string, List<string>>? removed = null;
-        foreach (var (allocationId, feId) in _activeAllocations)
+        // 3. Allocations the Server cancels but whose outcome it still wants: their FE cancels them and reports the
+        //    outcome; one that never reached its FE is answered ALLOCATION_CANCELLED here.
+        Dictionary<string, List<string>>? cancelled = null;
+        foreach (var allocation in desired.CancelledAllocations)
         {
-            if (desiredAllocationIds.Contains(allocationId))
+            var id = allocation.AllocationId;
+            desiredAllocationIds.Add(id);
+            if (_finishedAllocations.Contains(id))
             {
+                _finishedAllocations.Touch(id);
                 continue;
             }
 
-            removed ??= new Dictionary<string, List<string>>(StringComparer.Ordinal);
-            if (!removed.TryGetValue(feId, out var list))
+            if (!_activeAllocations.TryGetValue(id, out var active))
             {
-                removed[feId] = list = [];
+                AddResult(AllocationOutcome.Failed(allocation, AllocationFailureReason.AllocationCancelled));
+                continue;
             }
 
-            list.Add(allocationId);
+            // An FE that is shutting down reports nothing; its Removed update answers for its allocations.
+            if (_cancelling.Add(id) && !_shuttingDown.Contains(active.FunctionExecutorId))
+            {
+                AddTo(ref cancelled, active.FunctionExecutorId, id);
+            }
+        }
+
+        if (cancelled is not null)
+        {
+            foreach (var (feId, ids) in cancelled)
+            {
+                calls.Add(GrainFactory.GetGrain<IFunctionExecutorGrain>(feId).RemoveAllocationsAsync(ids));
+            }
+        }
+
+        // 4. Allocations that vanished are cancelled (their FE reports the outcome, or nothing if it is going away).
+        Dictionary<string, List<string>>? removed = null;
+        foreach (var (allocationId, allocation) in _activeAllocations)
+        {
+            if (!desiredAllocationIds.Contains(allocationId))
+            {
+                AddTo(ref removed, allocation.FunctionExecutorId, allocationId);
+            }
         }
 
         if (removed is not null)
@@ -272,7 +307,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             {
                 foreach (var id in ids)
                 {
-                    _activeAllocations.Remove(id);
+                    Deactivate(id);
                     _finishedAllocations.Add(id);
                 }
 
@@ -283,7 +318,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             }
         }
 
-        // 4. Function call results go to the FEs whose allocations watch them (each FE delivers once per watcher).
+        // 5. Function call results go to the FEs whose allocations watch them (each FE delivers once per watcher).
         Dictionary<string, List<FunctionCallResultSpec>>? deliveries = null;
         foreach (var result in desired.FunctionCallResults)
         {
@@ -312,7 +347,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             }
         }
 
-        // 5. Results of allocations the Server no longer lists are not needed any more (it has them, or dropped them).
+        // 6. Results of allocations the Server no longer lists are not needed any more (it has them, or dropped them).
         if (_pendingResults.Count > 0)
         {
             List<string>? stale = null;
@@ -333,12 +368,29 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         await Task.WhenAll(calls);
     }
 
+    private static void AddTo(ref Dictionary<string, List<string>>? byExecutor, string feId, string allocationId)
+    {
+        byExecutor ??= new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        if (!byExecutor.TryGetValue(feId, out var list))
+        {
+            byExecutor[feId] = list = [];
+        }
+
+        list.Add(allocationId);
+    }
+
+    private void Deactivate(string allocationId)
+    {
+        _activeAllocations.Remove(allocationId);
+        _cancelling.Remove(allocationId);
+    }
+
     public Task OnFunctionExecutorUpdateAsync(FunctionExecutorUpdate update)
     {
         var id = update.FunctionExecutorId;
         foreach (var result in update.Results)
         {
-            _activeAllocations.Remove(result.AllocationId);
+            Deactivate(result.AllocationId);
             if (_finishedAllocations.Add(result.AllocationId) || !_pendingResults.ContainsKey(result.AllocationId))
             {
                 AddResult(result);
@@ -361,12 +413,18 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             RemoveWatch(watch, id);
         }
 
+        if (update.WatchesAdded.Count > 0 && !update.Removed)
+        {
+            DeliverKnownResults(id, update.WatchesAdded);
+        }
+
         var isNewer = !_feSequence.TryGetValue(id, out var lastSequence) || update.Sequence > lastSequence;
         if (isNewer)
         {
             _feSequence[id] = update.Sequence;
             if (update.Removed)
             {
+                FailAllocationsOfRemovedExecutor(id);
                 _feStates.Remove(id);
                 _lastLiveStatus.Remove(id);
                 _terminationReported.Remove(id);
@@ -402,6 +460,60 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
 
         TriggerReport();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// An FE that is gone cannot report the allocations it still had (its grain drops them on shutdown). The Server
+    /// still waits for each one: a v2 Server derives nothing from the container's end. Each fails
+    /// FUNCTION_EXECUTOR_TERMINATED (v2: CONTAINER_TERMINATED), so it is retried elsewhere.
+    /// </summary>
+    private void FailAllocationsOfRemovedExecutor(string feId)
+    {
+        if (_stopping || _activeAllocations.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var allocation in _activeAllocations.Values.Where(a => a.FunctionExecutorId == feId).ToList())
+        {
+            var reason = _cancelling.Contains(allocation.AllocationId) ? AllocationFailureReason.AllocationCancelled : AllocationFailureReason.FunctionExecutorTerminated;
+            Deactivate(allocation.AllocationId);
+            if (!_pendingResults.ContainsKey(allocation.AllocationId))
+            {
+                AddResult(AllocationOutcome.Failed(allocation, reason));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A watch added after its result arrived still gets it: a v2 Server pushes each result only once, possibly before
+    /// the FE reported the watcher.
+    /// </summary>
+    private void DeliverKnownResults(string feId, IReadOnlyList<FunctionCallWatch> watches)
+    {
+        if (_lastDesired is not { FunctionCallResults.Count: > 0 } desired)
+        {
+            return;
+        }
+
+        var keys = new HashSet<string>(watches.Select(w => w.ResultKey), StringComparer.Ordinal);
+        var matching = desired.FunctionCallResults.Where(r => r.IsDeliverable && keys.Contains(r.ResultKey)).ToList();
+        if (matching.Count > 0)
+        {
+            _ = DeliverResultsAsync(feId, matching);
+        }
+    }
+
+    private async Task DeliverResultsAsync(string feId, List<FunctionCallResultSpec> results)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IFunctionExecutorGrain>(feId).DeliverFunctionCallResultsAsync(results);
+        }
+        catch (Exception ex)
+        {
+            LogDeliveryFailed(_logger, ex, feId);
+        }
     }
 
     private async Task ShutdownFunctionExecutorAsync(string id)
@@ -638,6 +750,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
         }
 
         var states = new List<FunctionExecutorState>(_feStates.Count);
+        List<FunctionExecutorState>? heldBack = null;
         foreach (var state in _feStates.Values)
         {
             // The Server applies an FE's termination before the results of the same report, so results of
@@ -647,6 +760,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
                 && !_terminationReported.Contains(state.FunctionExecutorId))
             {
                 states.Add(state with { Status = _lastLiveStatus.GetValueOrDefault(state.FunctionExecutorId, FunctionExecutorStatus.Pending), TerminationReason = null, AllocationIdsCausedTermination = [] });
+                (heldBack ??= []).Add(state);
                 _reportRequested = true;
                 continue;
             }
@@ -671,6 +785,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             Labels = _identity.Labels,
             CatalogEntryName = _identity.CatalogEntryName,
             FunctionExecutors = states,
+            TerminationsHeldBack = heldBack ?? [],
             Watches = [.. _watches.Keys],
             ServerClock = _serverClock,
             Results = results,
@@ -689,7 +804,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
     [LoggerMessage(4, LogLevel.Error, "failed to reconcile desired state with clock {Clock}")]
     private static partial void LogReconcileFailed(ILogger logger, Exception exception, ulong clock);
 
-    [LoggerMessage(5, LogLevel.Error, "allocation {AllocationId} targets function executor {FunctionExecutorId} which is not in the desired state; dropping it")]
+    [LoggerMessage(5, LogLevel.Error, "allocation {AllocationId} targets function executor {FunctionExecutorId} which is not in the desired state; reporting it FUNCTION_EXECUTOR_TERMINATED")]
     private static partial void LogAllocationForUnknownExecutor(ILogger logger, string allocationId, string functionExecutorId);
 
     [LoggerMessage(6, LogLevel.Information, "function executor {FunctionExecutorId} is no longer desired; shutting it down")]
@@ -709,4 +824,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
 
     [LoggerMessage(10, LogLevel.Warning, "executor drained: no new function executors or allocations will be started")]
     private static partial void LogDrained(ILogger logger);
+
+    [LoggerMessage(12, LogLevel.Error, "delivering function call results to function executor {FunctionExecutorId} failed")]
+    private static partial void LogDeliveryFailed(ILogger logger, Exception exception, string functionExecutorId);
 }

@@ -4,8 +4,8 @@ namespace Executor.Server;
 
 /// <summary>
 /// The executor's protocol-neutral view of the Server. The v1 adapter speaks report_executor_state /
-/// get_desired_executor_states / call_function; a v2 adapter (heartbeat + command polls) fits behind the
-/// same interface, so grains never see wire types.
+/// get_desired_executor_states / call_function; the v2 adapter heartbeats and polls commands and results; a
+/// negotiating connection picks one per Server. Grains never see wire types.
 /// </summary>
 public interface IServerConnection
 {
@@ -42,6 +42,25 @@ public sealed record ExecutorReport
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     public string? CatalogEntryName { get; init; }
     public IReadOnlyList<FunctionExecutorState> FunctionExecutors { get; init; } = [];
+
+    /// <summary>
+    /// The real TERMINATED states of FEs listed above with their last live status, because results of their
+    /// allocations are not acknowledged yet (a v1 Server applies a termination before the results of the same report).
+    /// A protocol without that hazard reports these instead.
+    /// </summary>
+    public IReadOnlyList<FunctionExecutorState> TerminationsHeldBack { get; init; } = [];
+
+    /// <summary>The FE states with the held-back terminations put back in place.</summary>
+    public IReadOnlyList<FunctionExecutorState> ActualFunctionExecutors()
+    {
+        if (TerminationsHeldBack.Count == 0)
+        {
+            return FunctionExecutors;
+        }
+
+        var held = TerminationsHeldBack.ToDictionary(s => s.FunctionExecutorId, StringComparer.Ordinal);
+        return [.. FunctionExecutors.Select(s => held.GetValueOrDefault(s.FunctionExecutorId, s))];
+    }
     public IReadOnlyList<FunctionCallWatch> Watches { get; init; } = [];
     public ulong ServerClock { get; init; }
 

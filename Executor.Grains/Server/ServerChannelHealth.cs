@@ -4,9 +4,13 @@ namespace Executor.Server;
 public sealed class ServerChannelHealth
 {
     private volatile bool _healthy = true;
+    private volatile bool _succeeded;
     private volatile string _message = "Successful";
 
     public bool IsHealthy => _healthy;
+
+    /// <summary>Some report was accepted since the process started (the dataplane's health starts unhealthy until then).</summary>
+    public bool HasSucceeded => _succeeded;
 
     public string Message => _message;
 
@@ -14,6 +18,7 @@ public sealed class ServerChannelHealth
     {
         _message = "Successful";
         _healthy = true;
+        _succeeded = true;
     }
 
     public void ReportFailed()

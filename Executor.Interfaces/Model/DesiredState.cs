@@ -16,6 +16,12 @@ public sealed record DesiredState
     /// (INTERNAL_ERROR) instead of silently dropping them, so the Server never waits on them forever.
     /// </summary>
     [Id(5)] public IReadOnlyList<AllocationOutcome> RejectedAllocations { get; init; } = [];
+
+    /// <summary>
+    /// Allocations the Server asked to cancel while it still wants their outcome (ALLOCATION_CANCELLED, or whatever
+    /// they finished with first). Cancelled like vanished allocations, but their results are still reported.
+    /// </summary>
+    [Id(6)] public IReadOnlyList<AllocationSpec> CancelledAllocations { get; init; } = [];
 }
 
 public enum ExecutorStatus

@@ -24,6 +24,8 @@ public sealed class ExecutorCommandLine
           -v, --verbose / -vv, --very-verbose Readable console logs (and --dev for FEs); -vv adds debug logs
 
         Options of this executor:
+          --server-protocol auto|v1|v2        Server protocol (default auto: v2 heartbeat first, v1 on UNIMPLEMENTED,
+                                              probed again after the Server was unreachable)
           --function-executor-command PATH    Function Executor program (default: function-executor on PATH)
           --allowed-blob-root DIR             Confine file:// blob access to DIR (repeatable; default: unconfined)
           --silo-port PORT                    Orleans silo port (default 11111)
@@ -37,6 +39,7 @@ public sealed class ExecutorCommandLine
     private static readonly Dictionary<string, string> ValueFlags = new(StringComparer.Ordinal)
     {
         ["--grpc-server-addr"] = "Executor:ServerAddress",
+        ["--server-protocol"] = "Executor:ServerProtocol",
         ["--config-path"] = "Executor:ConfigPath",
         ["--executor-cache-path"] = "Executor:CachePath",
         ["--monitoring-server-host"] = "Executor:MonitoringHost",
@@ -159,6 +162,11 @@ public sealed class ExecutorCommandLine
 
                     break;
             }
+        }
+
+        if (result.Settings.TryGetValue("Executor:ServerProtocol", out var protocol) && !ServerProtocolModes.TryParse(protocol, out _))
+        {
+            result.Errors.Add($"--server-protocol '{protocol}' must be {ServerProtocolModes.Allowed}.");
         }
 
         if (result.Settings.TryGetValue("Executor:MonitoringPort", out var port) && !int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out _))

@@ -81,8 +81,9 @@ public static class ExecutorHost
         }
 
         logger.LogInformation(
-            "starting executor: server {ServerAddress}, cache {CachePath}, monitoring {MonitoringHost}:{MonitoringPort}, functions [{Functions}], labels [{Labels}]",
+            "starting executor: server {ServerAddress} (protocol {ServerProtocol}), cache {CachePath}, monitoring {MonitoringHost}:{MonitoringPort}, functions [{Functions}], labels [{Labels}]",
             executor.ServerAddress,
+            executor.ServerProtocol,
             executor.ExpandedCachePath,
             executor.MonitoringHost,
             executor.MonitoringPort,

@@ -5,7 +5,8 @@ namespace Executor.Silo.Monitoring;
 
 /// <summary>
 /// Upstream's monitoring routes with the same status codes and bodies: probes, Prometheus metrics, and the
-/// last reported / desired states as protobuf text (or JSON when the client asks for application/json).
+/// last reported / desired states as protobuf text (or JSON when the client asks for application/json). With
+/// protocol v2 the health answers are the Rust dataplane's; /state/* show the last heartbeat and the command ledger.
 /// </summary>
 public static class MonitoringEndpoints
 {
@@ -29,9 +30,20 @@ public static class MonitoringEndpoints
         ? Results.Content("{\"status\": \"ok\"}", JsonContentType, statusCode: 200)
         : Results.Content("{\"status\": \"nok\"}", JsonContentType, statusCode: 503);
 
-    private static IResult Health(ServerChannelHealth health) => health.IsHealthy
-        ? Results.Content($"{{\"status\": \"ok\", \"message\": \"{health.Message}\", \"checker\": \"GenericHealthChecker\"}}", JsonContentType, statusCode: 200)
-        : Results.Content($"{{\"status\": \"nok\", \"message\": \"{health.Message}\", \"checker\": \"GenericHealthChecker\"}}", JsonContentType, statusCode: 503);
+    private static IResult Health(ServerChannelHealth health, ActiveServerProtocol protocol)
+    {
+        if (protocol.Current == ServerProtocol.V2)
+        {
+            // The Rust dataplane's answers (compact bodies; unhealthy until the first accepted heartbeat).
+            return health.IsHealthy && health.HasSucceeded
+                ? Results.Content("{\"status\":\"ok\",\"message\":\"Successful\",\"checker\":\"DataplaneHealthChecker\"}", JsonContentType, statusCode: 200)
+                : Results.Content("{\"status\":\"nok\",\"message\":\"heartbeat unhealthy\",\"checker\":\"DataplaneHealthChecker\"}", JsonContentType, statusCode: 503);
+        }
+
+        return health.IsHealthy
+            ? Results.Content($"{{\"status\": \"ok\", \"message\": \"{health.Message}\", \"checker\": \"GenericHealthChecker\"}}", JsonContentType, statusCode: 200)
+            : Results.Content($"{{\"status\": \"nok\", \"message\": \"{health.Message}\", \"checker\": \"GenericHealthChecker\"}}", JsonContentType, statusCode: 503);
+    }
 
     private static async Task<IResult> Drain(IGrainFactory grains)
     {

@@ -21,19 +21,22 @@ public sealed partial class ServerV1Connection : IServerConnection
     private readonly ServerMetrics _metrics;
     private readonly ILogger _logger;
     private readonly DesiredStateReader _reader;
+    private readonly ResultQuarantine _quarantine;
+    private readonly FunctionExecutorDescriptionStore _descriptions;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, ProtoV1.FunctionExecutorDescription> _descriptions = new(StringComparer.Ordinal);
     private readonly int _maxReportBytes;
     private ProtoV1.ReportExecutorStateRequest? _lastReport;
     private ProtoV1.DesiredExecutorState? _lastDesired;
     private HashSet<string> _lastDesiredExecutorIds = new(StringComparer.Ordinal);
 
-    public ServerV1Connection(ServerChannelProvider channels, ServerMetrics metrics, ILogger<ServerV1Connection> logger, Microsoft.Extensions.Options.IOptions<Configuration.ExecutorOptions> options, Configuration.ExecutorIdentity? identity = null)
+    public ServerV1Connection(ServerChannelProvider channels, ServerMetrics metrics, ILogger<ServerV1Connection> logger, Microsoft.Extensions.Options.IOptions<Configuration.ExecutorOptions> options, Configuration.ExecutorIdentity? identity = null, FunctionExecutorDescriptionStore? descriptions = null)
     {
         _channels = channels;
         _metrics = metrics;
         _logger = identity is null ? logger : new ContextLogger(logger, LogContext.ForExecutor(identity.ExecutorId));
         _reader = new DesiredStateReader(_logger);
+        _quarantine = new ResultQuarantine(metrics, _logger);
+        _descriptions = descriptions ?? new FunctionExecutorDescriptionStore();
         _maxReportBytes = options.Value.MaxReportBytes;
     }
 
@@ -59,7 +62,13 @@ public sealed partial class ServerV1Connection : IServerConnection
         {
             _metrics.StateReportRpcErrors.Add(1);
             var message = $"report_executor_state failed: {ex.StatusCode} {ex.Status.Detail}";
-            throw IsConnectionRefused(ex) ? new ServerUnreachableException(message, ex) : new ServerRpcException(message, ex);
+            if (ex.StatusCode == StatusCode.Unimplemented)
+            {
+                // A v2 Server: report_executor_state no longer exists there.
+                throw new ServerProtocolMismatchException(ServerProtocol.V1, message, ex);
+            }
+
+            throw RpcFailures.IsConnectionRefused(ex) ? new ServerUnreachableException(message, ex) : new ServerRpcException(message, ex);
         }
         finally
         {
@@ -67,24 +76,6 @@ public sealed partial class ServerV1Connection : IServerConnection
         }
 
         return new ReportReceipt(delivered, leftOver, size);
-    }
-
-    private static bool IsConnectionRefused(RpcException ex)
-    {
-        if (ex.StatusCode != StatusCode.Unavailable)
-        {
-            return false;
-        }
-
-        for (var inner = ex.Status.DebugException; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused or System.Net.Sockets.SocketError.HostUnreachable or System.Net.Sockets.SocketError.NetworkUnreachable })
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     internal (ProtoV1.ReportExecutorStateRequest Request, List<string> Delivered, bool LeftOver) BuildRequest(ExecutorReport report)
@@ -114,7 +105,7 @@ public sealed partial class ServerV1Connection : IServerConnection
             var reported = new HashSet<string>(StringComparer.Ordinal);
             foreach (var fe in report.FunctionExecutors)
             {
-                if (!_descriptions.TryGetValue(fe.FunctionExecutorId, out var description))
+                if (!_descriptions.TryGet(fe.FunctionExecutorId, ProtoV1.FunctionExecutorDescription.Parser, out var description))
                 {
                     LogMissingDescription(_logger, fe.FunctionExecutorId);
                     continue;
@@ -132,10 +123,8 @@ public sealed partial class ServerV1Connection : IServerConnection
             }
 
             // Forget descriptions nobody refers to any more: neither reported nor desired.
-            foreach (var id in _descriptions.Keys.Where(id => !reported.Contains(id) && !_lastDesiredExecutorIds.Contains(id)).ToList())
-            {
-                _descriptions.Remove(id);
-            }
+            var desired = _lastDesiredExecutorIds;
+            _descriptions.Retain(id => reported.Contains(id) || desired.Contains(id));
         }
 
         state.FunctionCallWatches.AddRange(report.Watches.Select(WireMapping.ToWire));
@@ -146,14 +135,13 @@ public sealed partial class ServerV1Connection : IServerConnection
         var request = new ProtoV1.ReportExecutorStateRequest { ExecutorState = state, ExecutorUpdate = update };
         var delivered = new List<string>();
         var leftOver = false;
-        var runningSize = request.CalculateSize();
+        var budget = new MessageBudget(_maxReportBytes, request.CalculateSize());
 
         // Newest first, like upstream; the first result always goes even if it alone is over the limit.
         for (var i = report.Results.Count - 1; i >= 0; i--)
         {
-            var wire = ToValidWire(report.Results[i]);
-            var resultSize = wire.CalculateSize();
-            if (delivered.Count > 0 && runningSize + resultSize >= _maxReportBytes)
+            var wire = WireMapping.ToWire(_quarantine.Sanitize(report.Results[i]));
+            if (!budget.TryTake(wire.CalculateSize()))
             {
                 leftOver = true;
                 _metrics.StateReportMessageFragmentations.Add(1);
@@ -163,11 +151,10 @@ public sealed partial class ServerV1Connection : IServerConnection
 
             update.AllocationResults.Add(wire);
             delivered.Add(report.Results[i].AllocationId);
-            runningSize += resultSize;
-            if (delivered.Count == 1 && runningSize >= _maxReportBytes)
+            if (delivered.Count == 1 && budget.Bytes >= _maxReportBytes)
             {
                 _metrics.StateReportMessagesOverSizeLimit.Add(1);
-                LogOverSize(_logger, report.Results[i].AllocationId, runningSize);
+                LogOverSize(_logger, report.Results[i].AllocationId, budget.Bytes);
             }
         }
 
@@ -177,27 +164,6 @@ public sealed partial class ServerV1Connection : IServerConnection
         }
 
         return (request, delivered, leftOver);
-    }
-
-    private ProtoV1.AllocationResult ToValidWire(AllocationOutcome outcome)
-    {
-        var wire = WireMapping.ToWire(outcome);
-        if (ResultValidator.Validate(wire) is not { } error)
-        {
-            return wire;
-        }
-
-        // One malformed result would make the Server reject the whole report forever: send a clean failure instead.
-        _metrics.InvalidResultsQuarantined.Add(1);
-        LogInvalidResult(_logger, outcome.AllocationId, error);
-        return WireMapping.ToWire(outcome with
-        {
-            Outcome = OutcomeCode.Failure,
-            FailureReason = AllocationFailureReason.InternalError,
-            Value = null,
-            Updates = null,
-            RequestError = null,
-        });
     }
 
     public async IAsyncEnumerable<DesiredState> ReadDesiredStatesAsync(string executorId, TimeSpan idleTimeout, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -303,9 +269,6 @@ public sealed partial class ServerV1Connection : IServerConnection
 
     [LoggerMessage(3, LogLevel.Error, "allocation result {AllocationId} alone makes the report {Bytes} bytes, over the size limit; sending it anyway")]
     private static partial void LogOverSize(ILogger logger, string allocationId, int bytes);
-
-    [LoggerMessage(4, LogLevel.Error, "allocation result {AllocationId} is malformed ({Reason}); reporting it as INTERNAL_ERROR so the report is not rejected")]
-    private static partial void LogInvalidResult(ILogger logger, string allocationId, string reason);
 
     [LoggerMessage(5, LogLevel.Debug, "reporting allocation outcome {AllocationId}: {OutcomeCode} {FailureReason}")]
     private static partial void LogReportingOutcome(ILogger logger, string allocationId, string outcomeCode, string failureReason);

@@ -15,6 +15,7 @@ public sealed class CommandLineTests
             "executor", "--grpc-server-addr", "server:9000", "-f", "a:b:c", "--function=d:e:f:7", "-l", "k=v", "--label", "z=1",
             "--executor-cache-path", "/tmp/c", "--monitoring-server-host", "0.0.0.0", "--monitoring-server-port", "7100",
             "--catalog-entry-name", "cat", "-vv", "--config-path", "/etc/tls.yaml", "--allowed-blob-root", "/data", "--mystery-flag",
+            "--server-protocol", "v2",
         ]);
 
         Assert.Empty(cli.Errors);
@@ -30,6 +31,7 @@ public sealed class CommandLineTests
         Assert.Equal("2", cli.Settings["Executor:Verbosity"]);
         Assert.Equal("/etc/tls.yaml", cli.Settings["Executor:ConfigPath"]);
         Assert.Equal("/data", cli.Settings["BlobStore:AllowedRoots:0"]);
+        Assert.Equal("v2", cli.Settings["Executor:ServerProtocol"]);
         Assert.Equal(["--mystery-flag"], cli.UnknownArguments);
     }
 
@@ -40,6 +42,7 @@ public sealed class CommandLineTests
     [InlineData("-l", "novalue")]
     [InlineData("-l", "a=b=c")]
     [InlineData("--monitoring-server-port", "http")]
+    [InlineData("--server-protocol", "v3")]
     public void BadSyntaxIsAnError(string flag, string value)
     {
         var cli = ExecutorCommandLine.Parse([flag, value]);

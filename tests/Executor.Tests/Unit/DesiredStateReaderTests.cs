@@ -1,5 +1,6 @@
 using System.Text;
 using Executor.Protocol.ServerV1;
+using Executor.Server;
 using Executor.Server.V1;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -54,7 +55,7 @@ public sealed class DesiredStateReaderTests
         message.Allocations.Add(Allocation("a-1", "fe-1"));
         message.FunctionCallResults.Add(new FunctionCallResult { Namespace = "ns", RequestId = "r", FunctionCallId = "c", OutcomeCode = AllocationOutcomeCode.Unknown });
 
-        var cache = new Dictionary<string, FunctionExecutorDescription>();
+        var cache = new FunctionExecutorDescriptionStore();
         var state = new DesiredStateReader(NullLogger.Instance).Read(message, cache);
 
         Assert.Equal(5UL, state.Clock);
@@ -64,7 +65,8 @@ public sealed class DesiredStateReaderTests
         Assert.Equal(5, state.RejectedPieces);
         Assert.Single(state.FunctionCallResults);
         Assert.False(state.FunctionCallResults[0].IsDeliverable);
-        Assert.Same(message.FunctionExecutors[0], cache["fe-1"]);
+        Assert.True(cache.TryGet("fe-1", FunctionExecutorDescription.Parser, out var echoed));
+        Assert.Same(message.FunctionExecutors[0], echoed);
         Assert.Equal(Encoding.UTF8.GetBytes(string.Empty), state.Allocations[0].FunctionCallMetadata);
     }
 
@@ -73,12 +75,12 @@ public sealed class DesiredStateReaderTests
     {
         var fe = Fe("fe");
         fe.MaxConcurrency = 0;
-        Assert.Null(DesiredStateReader.ValidateDescription(fe));
+        Assert.Null(IncomingSpecs.ValidateDescription(fe));
         fe.ClearMaxConcurrency();
-        Assert.NotNull(DesiredStateReader.ValidateDescription(fe));
+        Assert.NotNull(IncomingSpecs.ValidateDescription(fe));
 
         var payload = Payload("file:///x");
         payload.ClearEncodingVersion();
-        Assert.NotNull(DesiredStateReader.ValidatePayload(payload));
+        Assert.NotNull(IncomingSpecs.ValidatePayload(payload));
     }
 }

@@ -103,7 +103,10 @@ public sealed class ServerV1AdapterTests
             Assert.Equal(ProtoV1.AllocationOutcomeCode.Failure, result.OutcomeCode);
             Assert.Equal(ProtoV1.AllocationFailureReason.InternalError, result.FailureReason);
             Assert.Null(result.Updates);
-            Assert.Null(ResultValidator.Validate(result));
+            Assert.Null(result.Value);
+            Assert.Null(result.RequestError);
+            Assert.Equal("req", result.RequestId);
+            Assert.Equal("ns", result.Function.Namespace);
         }
     }
 

@@ -4,7 +4,7 @@ using System.Text;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 
-namespace Executor.Server.V1;
+namespace Executor.Server;
 
 /// <summary>
 /// Protobuf text format (what upstream's /state/* endpoints serve). Google.Protobuf for C# has no text
@@ -17,6 +17,14 @@ internal static class ProtoTextFormatter
         var sb = new StringBuilder();
         Write(sb, message, 0);
         return sb.ToString();
+    }
+
+    /// <summary>Appends <paramref name="message"/> as a named nested block (name { ... }) at the given depth.</summary>
+    public static StringBuilder AppendBlock(StringBuilder sb, string name, IMessage message, int indent)
+    {
+        Indent(sb, indent).Append(name).Append(" {\n");
+        Write(sb, message, indent + 1);
+        return Indent(sb, indent).Append("}\n");
     }
 
     private static void Write(StringBuilder sb, IMessage message, int indent)
