@@ -24,6 +24,8 @@ public sealed class ProtocolV2Tests
         await using var world = await V2World.StartAsync();
         var server = world.Server.V2;
 
+        // Registration is seen by the Server before the executor has read its answer: health follows that answer.
+        await Eventually.TrueAsync(async () => (await world.Executor.GetAsync("/monitoring/health")).Status == 200, Patience, "health after the accepted full_state");
         var health = await world.Executor.GetAsync("/monitoring/health");
         Assert.Equal(200, health.Status);
         Assert.Equal("{\"status\":\"ok\",\"message\":\"Successful\",\"checker\":\"DataplaneHealthChecker\"}", health.Body);
