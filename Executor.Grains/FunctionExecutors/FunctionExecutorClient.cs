@@ -90,10 +90,33 @@ public sealed class FunctionExecutorClient : IDisposable
         return RetryUnsentAsync(() => _client.send_allocation_updateAsync(update, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken);
     }
 
-    public Task DeleteAllocationAsync(string allocationId, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// delete_allocation is idempotent, so unlike other calls it is retried after any transport failure (a busy FE's
+    /// HTTP/2 server may break the connection under a call it never read); a retry answered NOT_FOUND means an earlier
+    /// attempt did reach the FE, which is what was asked. A dead FE refuses the retries at once.
+    /// </summary>
+    public async Task DeleteAllocationAsync(string allocationId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
-        return RetryUnsentAsync(() => _client.delete_allocationAsync(new Fe.DeleteAllocationRequest { AllocationId = allocationId }, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken);
+        var request = new Fe.DeleteAllocationRequest { AllocationId = allocationId };
+        var retried = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _client.delete_allocationAsync(request, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+                return;
+            }
+            catch (RpcException ex) when (retried && ex.StatusCode == StatusCode.NotFound)
+            {
+                return;
+            }
+            catch (RpcException ex) when (attempt < MaxUnsentAttempts && (IsUnsent(ex) || IsTransportFailure(ex)) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                retried = true;
+                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>
