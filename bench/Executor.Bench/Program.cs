@@ -276,6 +276,9 @@ namespace Executor.Bench
                 ("DOTNET_GCgen0size=0x200000 (2 MiB)", Executable, new() { ["DOTNET_GCgen0size"] = "0x200000" }),
                 ("DOTNET_EnableWriteXorExecute=0", Executable, new() { ["DOTNET_EnableWriteXorExecute"] = "0" }),
                 ("W^X off + TieredPGO=0", Executable, new() { ["DOTNET_EnableWriteXorExecute"] = "0", ["DOTNET_TieredPGO"] = "0" }),
+                ("DOTNET_TieredPGO=1", Executable, new() { ["DOTNET_TieredPGO"] = "1" }),
+                ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (no thread-pool spin-waiting)", Executable, new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
+                ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=70 (the runtime's default)", Executable, new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "70" }),
             ];
             if (Published && File.Exists(build))
             {
