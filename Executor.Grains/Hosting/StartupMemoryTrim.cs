@@ -5,7 +5,7 @@ namespace Executor.Hosting;
 /// <summary>
 /// Gives back the memory that starting the executor used and freed. Building the host, Orleans' type manifests and
 /// the JIT leave a managed heap that is mostly garbage and a native heap with freed blocks; an idle executor allocates
-/// too little to trigger a collection, so without this it keeps both for as long as it idles (about 8 MiB of RSS;
+/// too little to trigger a collection, so without this it keeps both for as long as it idles (4–5 MiB of RSS;
 /// BENCHMARKS.md, round three).
 /// </summary>
 internal static class StartupMemoryTrim
