@@ -23,6 +23,15 @@ public sealed class BlobStoreOptions
     /// <summary>Size of write parts 101 and later.</summary>
     public long WritePartSizeAfter { get; set; } = BlobLayout.WritePartSizeAfter;
 
+    /// <summary>
+    /// Whether a finished <c>file://</c> object (a completed multipart upload or a put) is flushed to disk (fsync) before it
+    /// is renamed into place and reported to the Server. <c>true</c> (default): an object the executor reported survives a
+    /// power loss, as one in S3 would. <c>false</c>: completing costs no disk flush (0.2 ms at best, several ms on a busy
+    /// disk, per allocation), and a power loss within the kernel's write-back delay can lose or truncate objects already
+    /// reported. Key <c>BlobStore:LocalFlushToDisk</c>.
+    /// </summary>
+    public bool LocalFlushToDisk { get; set; } = true;
+
     /// <summary>S3 client settings; everything not set here comes from the standard AWS configuration.</summary>
     public S3BlobStoreOptions S3 { get; set; } = new();
 }

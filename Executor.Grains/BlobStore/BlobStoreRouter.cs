@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -11,12 +12,15 @@ namespace Executor.BlobStore;
 /// <remarks>
 /// Upstream sends anything that is not file:// to S3; refusing unknown schemes instead keeps a typo or a
 /// hostile URI from turning into an S3 request. The S3 client is built on first S3 use, so an executor
-/// that only sees file:// URIs needs no AWS configuration at all.
+/// that only sees file:// URIs needs no AWS configuration at all, and never loads the AWS SDK: no member of
+/// this class names an AWS type (or <see cref="S3BlobStore"/>, whose fields do) outside <see cref="CreateS3"/>,
+/// which the JIT compiles only when it first runs (about 2 MiB of mapped SDK code and type data, and startup
+/// work, saved on every executor that uses file:// only).
 /// </remarks>
 public sealed partial class BlobStoreRouter : IBlobStore, IDisposable
 {
     private readonly LocalBlobStore _local;
-    private readonly Lazy<S3BlobStore> _s3;
+    private readonly Lazy<IBlobStore> _s3;
     private readonly BlobStoreMetrics _metrics;
     private readonly ILogger _logger;
 
@@ -31,7 +35,7 @@ public sealed partial class BlobStoreRouter : IBlobStore, IDisposable
         _logger = loggerFactory.CreateLogger<BlobStoreRouter>();
         _metrics = metrics;
         _local = new LocalBlobStore(value, loggerFactory.CreateLogger<LocalBlobStore>());
-        _s3 = new Lazy<S3BlobStore>(() => new S3BlobStore(s3ClientFactory.Create(), value), LazyThreadSafetyMode.ExecutionAndPublication);
+        _s3 = new Lazy<IBlobStore>(() => CreateS3(s3ClientFactory, value), LazyThreadSafetyMode.ExecutionAndPublication);
 
         // The router is a singleton built at startup (BlobStoreStartup), so this is logged once per process.
         if (_local.IsConfined)
@@ -96,11 +100,15 @@ public sealed partial class BlobStoreRouter : IBlobStore, IDisposable
 
     public void Dispose()
     {
-        if (_s3.IsValueCreated)
+        if (_s3.IsValueCreated && _s3.Value is IDisposable s3)
         {
-            _s3.Value.Dispose();
+            s3.Dispose();
         }
     }
+
+    // The only place that names the S3 store: compiled (and the AWS SDK loaded) on the first s3:// URI.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IBlobStore CreateS3(IS3ClientFactory factory, BlobStoreOptions options) => new S3BlobStore(factory.Create(), options);
 
     private IBlobStore Route(string uri)
     {

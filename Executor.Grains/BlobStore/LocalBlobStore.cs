@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
@@ -116,7 +117,7 @@ public sealed partial class LocalBlobStore : IBlobStore
                 await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous))
                 {
                     await file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-                    file.Flush(flushToDisk: true);
+                    file.Flush(flushToDisk: _options.LocalFlushToDisk);
                 }
 
                 File.Move(temp, path, overwrite: true);
@@ -171,7 +172,7 @@ public sealed partial class LocalBlobStore : IBlobStore
             await using (var file = new FileStream(partial, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 0, FileOptions.Asynchronous))
             {
                 await VerifyPartsAsync(uri, file, partETags, cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
+                file.Flush(flushToDisk: _options.LocalFlushToDisk);
             }
 
             File.Move(partial, target, overwrite: true);
@@ -216,23 +217,32 @@ public sealed partial class LocalBlobStore : IBlobStore
                 $"Local complete_multipart_upload of {uri} failed: {length} bytes were written, which {n} parts cannot cover.");
         }
 
-        var buffer = new byte[(int)Math.Min(CopyBufferSize, Math.Max(1, length))];
-        for (var i = 1; i <= n; i++)
+        // Pooled: a fresh buffer of up to 1 MiB per completion would land on the large-object heap and, under load,
+        // trigger full collections.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(CopyBufferSize, Math.Max(1, length)));
+        try
         {
-            var etag = partETags[i - 1].Trim().Trim('"');
-            if (!Md5Hex().IsMatch(etag))
+            for (var i = 1; i <= n; i++)
             {
-                LogUnverifiableETag(_logger, uri, i);
-                continue;
-            }
+                var etag = partETags[i - 1].Trim().Trim('"');
+                if (!Md5Hex().IsMatch(etag))
+                {
+                    LogUnverifiableETag(_logger, uri, i);
+                    continue;
+                }
 
-            var offset = BlobLayout.WritePartOffset(i, first, after);
-            var size = i < n ? BlobLayout.WritePartSize(i, first, after) : length - lastOffset;
-            var actual = await Md5Async(file, offset, size, buffer, cancellationToken).ConfigureAwait(false);
-            if (!string.Equals(actual, etag, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new BlobStoreException($"Local complete_multipart_upload of {uri} failed: ETag of part {i} does not match the written bytes.");
+                var offset = BlobLayout.WritePartOffset(i, first, after);
+                var size = i < n ? BlobLayout.WritePartSize(i, first, after) : length - lastOffset;
+                var actual = await Md5Async(file, offset, size, buffer, cancellationToken).ConfigureAwait(false);
+                if (!string.Equals(actual, etag, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new BlobStoreException($"Local complete_multipart_upload of {uri} failed: ETag of part {i} does not match the written bytes.");
+                }
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -20,11 +20,23 @@ public sealed partial class S3ClientFactory : IS3ClientFactory
     private readonly ILogger _logger;
     private readonly Func<string, string?> _environment;
 
+    /// <summary>The executor's factory: SDK default credential chain, process environment.</summary>
+    /// <remarks>
+    /// No AWS type in this signature: the executor builds the factory at startup, and a constructor that names one
+    /// makes the runtime load the AWS SDK then, although most executors never see an s3:// URI.
+    /// </remarks>
+    public S3ClientFactory(S3BlobStoreOptions options, ILogger<S3ClientFactory> logger)
+    {
+        _options = options;
+        _logger = logger;
+        _environment = Environment.GetEnvironmentVariable;
+    }
+
     /// <param name="options">Client settings.</param>
     /// <param name="logger">Logs the resolved endpoint and region (never credentials).</param>
     /// <param name="credentials">Explicit credentials (tests against a local S3 server); null uses the SDK default chain.</param>
     /// <param name="environment">Environment lookup; null reads the process environment.</param>
-    public S3ClientFactory(S3BlobStoreOptions options, ILogger<S3ClientFactory> logger, AWSCredentials? credentials = null, Func<string, string?>? environment = null)
+    public S3ClientFactory(S3BlobStoreOptions options, ILogger<S3ClientFactory> logger, AWSCredentials? credentials, Func<string, string?>? environment = null)
     {
         _options = options;
         _logger = logger;

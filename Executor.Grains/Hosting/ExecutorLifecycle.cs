@@ -52,6 +52,16 @@ public sealed partial class ExecutorLifecycle(
         await grains.GetGrain<IExecutorGrain>(ExecutorGrainKeys.Executor).StartAsync();
         readiness.MarkReady();
         LogStarted(_logger, _executorId, ExecutorIdentity.Version);
+
+        // Off the start path: the first report is out by then and the host has settled.
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+            if (!readiness.IsStopping)
+            {
+                StartupMemoryTrim.Run();
+            }
+        }, CancellationToken.None);
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)

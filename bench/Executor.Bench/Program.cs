@@ -6,11 +6,11 @@ using Executor.Bench;
 using Executor.Testing;
 
 // dotnet run -c Release --project bench/Executor.Bench -- --smoke | --full [--published | --build-output] [--no-variants] [--variants-only] [--variant TEXT]...
-//     [--only idle,fe-startup,latency,throughput,reconciliation] [--startup-only] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...
+//     [--only idle,fe-startup,latency,throughput,reconciliation] [--startup-only [--compare PATH]...] [--interleave] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Executor.Bench --smoke|--full [--published|--build-output] [--no-variants] [--variants-only] [--variant TEXT]... [--only SECTION,...] [--startup-only] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...");
+    Console.Error.WriteLine("usage: Executor.Bench --smoke|--full [--published|--build-output] [--no-variants] [--variants-only] [--variant TEXT]... [--only SECTION,...] [--startup-only [--compare PATH]...] [--interleave] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...");
     return 2;
 }
 
@@ -59,7 +59,10 @@ try
     if (options.StartupOnly)
     {
         // Ad-hoc: fresh starts of --executor with --executor-env only (the runtime-settings measurement of one variant).
-        await bench.RunVariantsAsync([("--executor with --executor-env", options.Executable, new Dictionary<string, string>(options.Environment ?? new Dictionary<string, string>()))]);
+        // With --compare: the executables A, B, ... started round-robin (A/B/A/B) under the same --executor-env.
+        List<(string Name, string Executable, Dictionary<string, string> Env)> startups = [(options.Compare.Count > 0 ? "A: " + options.Executable : "--executor with --executor-env", options.Executable, new Dictionary<string, string>(options.Environment ?? new Dictionary<string, string>()))];
+        startups.AddRange(options.Compare.Select((path, i) => ($"{(char)('B' + i)}: {path}", path, new Dictionary<string, string>(options.Environment ?? new Dictionary<string, string>()))));
+        await bench.RunVariantsAsync(startups);
     }
     else if (!options.VariantsOnly)
     {
@@ -134,6 +137,12 @@ namespace Executor.Bench
         /// <summary>Only fresh starts of the configured executor (startup, CPU to start, idle RSS), <see cref="Reps"/> times.</summary>
         public bool StartupOnly { get; init; }
 
+        /// <summary>More executables for --startup-only, started in turn with --executor's (A/B/A/B).</summary>
+        public IReadOnlyList<string> Compare { get; init; } = [];
+
+        /// <summary>Round-robin the variants' starts instead of running all repetitions of one before the next.</summary>
+        public bool Interleave { get; init; }
+
         /// <summary>Fresh executor starts per runtime-setting variant.</summary>
         public int Reps { get; init; } = 3;
 
@@ -163,6 +172,8 @@ namespace Executor.Bench
             Variants = Variants,
             VariantsOnly = VariantsOnly,
             StartupOnly = StartupOnly,
+            Compare = Compare,
+            Interleave = Interleave,
             Reps = Reps,
             VariantIdle = VariantIdle,
             VariantFilter = VariantFilter,
@@ -182,6 +193,8 @@ namespace Executor.Bench
             bool? variants = null;
             var variantsOnly = false;
             var startupOnly = false;
+            var compare = new List<string>();
+            var interleave = false;
             bool? published = null;
             int? reps = null;
             double? idle = null;
@@ -202,6 +215,8 @@ namespace Executor.Bench
                     case "--variants-only": variantsOnly = true; variants = true; break;
                     case "--variant" when i + 1 < args.Length: filter.Add(args[++i]); break;
                     case "--startup-only": startupOnly = true; break;
+                    case "--compare" when i + 1 < args.Length: compare.Add(Path.GetFullPath(args[++i])); break;
+                    case "--interleave": interleave = true; break;
                     case "--published": published = true; break;
                     case "--only" when i + 1 < args.Length: sections.AddRange(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); break;
                     case "--build-output": published = false; break;
@@ -229,6 +244,8 @@ namespace Executor.Bench
                 Variants = variants ?? !smoke.Value,
                 VariantsOnly = variantsOnly,
                 StartupOnly = startupOnly,
+                Compare = compare,
+                Interleave = interleave || compare.Count > 0,
                 Reps = reps ?? 3,
                 VariantIdle = TimeSpan.FromSeconds(idle ?? (smoke.Value ? 2 : 10)),
                 VariantFilter = filter,
@@ -259,6 +276,9 @@ namespace Executor.Bench
                 ("DOTNET_GCgen0size=0x200000 (2 MiB)", Executable, new() { ["DOTNET_GCgen0size"] = "0x200000" }),
                 ("DOTNET_EnableWriteXorExecute=0", Executable, new() { ["DOTNET_EnableWriteXorExecute"] = "0" }),
                 ("W^X off + TieredPGO=0", Executable, new() { ["DOTNET_EnableWriteXorExecute"] = "0", ["DOTNET_TieredPGO"] = "0" }),
+                ("DOTNET_TieredPGO=1", Executable, new() { ["DOTNET_TieredPGO"] = "1" }),
+                ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (no thread-pool spin-waiting)", Executable, new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
+                ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=70 (the runtime's default)", Executable, new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "70" }),
             ];
             if (Published && File.Exists(build))
             {
