@@ -90,11 +90,6 @@ public sealed partial class ServerV1Connection : IServerConnection
             TotalFunctionExecutorResources = WireMapping.ToWire(report.TotalFunctionExecutorResources),
         };
         state.AllowedFunctions.AddRange(report.AllowedFunctions.Select(WireMapping.ToWireAllowed));
-        foreach (var (key, value) in report.Labels)
-        {
-            state.Labels[key] = value;
-        }
-
         if (report.CatalogEntryName is not null)
         {
             state.CatalogEntryName = report.CatalogEntryName;
@@ -128,8 +123,13 @@ public sealed partial class ServerV1Connection : IServerConnection
         }
 
         state.FunctionCallWatches.AddRange(report.Watches.Select(WireMapping.ToWire));
-        state.StateHash = StateHasher.Compute(state);
+        // Hashed before labels, state_hash and server_clock are set: no copy of the state is needed.
+        state.StateHash = StateHasher.Compute(state, report.Labels);
         state.ServerClock = report.ServerClock;
+        foreach (var (key, value) in report.Labels)
+        {
+            state.Labels[key] = value;
+        }
 
         var update = new ProtoV1.ExecutorUpdate { ExecutorId = report.ExecutorId };
         var request = new ProtoV1.ReportExecutorStateRequest { ExecutorState = state, ExecutorUpdate = update };
