@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -20,15 +22,17 @@ public sealed class InProcessFunctionExecutor : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly FunctionExecutorHost _host;
     private readonly InProcessCallGate _calls;
+    private readonly Connections _connections;
     private readonly TaskCompletionSource<int?> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private Task? _stopping;
 
-    private InProcessFunctionExecutor(WebApplication app, FunctionExecutorHost host, InProcessCallGate calls, int port)
+    private InProcessFunctionExecutor(WebApplication app, FunctionExecutorHost host, InProcessCallGate calls, Connections connections, int port)
     {
         _app = app;
         _host = host;
         _calls = calls;
+        _connections = connections;
         Port = port;
     }
 
@@ -52,6 +56,7 @@ public sealed class InProcessFunctionExecutor : IAsyncDisposable
     /// </summary>
     public static async Task<InProcessFunctionExecutor> StartAsync(string executorId, string functionExecutorId, string? protocol, CancellationToken cancellationToken)
     {
+        var connections = new Connections();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -60,7 +65,11 @@ public sealed class InProcessFunctionExecutor : IAsyncDisposable
             kestrel.AddServerHeader = false;
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             kestrel.Limits.KeepAliveTimeout = Timeout.InfiniteTimeSpan;
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.Use(connections.Track);
+            });
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddGrpc(o =>
@@ -88,7 +97,7 @@ public sealed class InProcessFunctionExecutor : IAsyncDisposable
         app.MapGrpcService<FunctionExecutorService>();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        var fe = new InProcessFunctionExecutor(app, app.Services.GetRequiredService<FunctionExecutorHost>(), calls, new Uri(address).Port);
+        var fe = new InProcessFunctionExecutor(app, app.Services.GetRequiredService<FunctionExecutorHost>(), calls, connections, new Uri(address).Port);
         crashes.Attach(fe);
         return fe;
     }
@@ -133,6 +142,13 @@ public sealed class InProcessFunctionExecutor : IAsyncDisposable
 
     private async Task StopOnceAsync(int? exitCode, bool graceful, TimeSpan grace)
     {
+        if (!graceful)
+        {
+            // Dead at once, as after SIGKILL: every connection reset before anything (a request ending because the
+            // host stops, say) can answer, and no new one served.
+            _connections.KillAll();
+        }
+
         // Never inline in the caller: a scripted crash starts this from inside one of its own requests.
         await Task.Yield();
         using var deadline = new CancellationTokenSource(grace);
@@ -156,5 +172,40 @@ public sealed class InProcessFunctionExecutor : IAsyncDisposable
         // A cancelled token makes Kestrel reset every connection instead of waiting for requests to end.
         await _app.StopAsync(deadline.Token).ConfigureAwait(false);
         _exited.TrySetResult(deadline.IsCancellationRequested && graceful ? null : exitCode);
+    }
+
+    /// <summary>The FE's connections, so a kill can reset them all at once.</summary>
+    private sealed class Connections
+    {
+        private readonly ConcurrentDictionary<string, ConnectionContext> _open = new(StringComparer.Ordinal);
+        private volatile bool _dead;
+
+        public ConnectionDelegate Track(ConnectionDelegate next) => async connection =>
+        {
+            _open[connection.ConnectionId] = connection;
+            try
+            {
+                if (_dead)
+                {
+                    connection.Abort(new ConnectionAbortedException("the function executor is dead"));
+                    return;
+                }
+
+                await next(connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                _open.TryRemove(connection.ConnectionId, out _);
+            }
+        };
+
+        public void KillAll()
+        {
+            _dead = true;
+            foreach (var connection in _open.Values)
+            {
+                connection.Abort(new ConnectionAbortedException("the function executor is dead"));
+            }
+        }
     }
 }
