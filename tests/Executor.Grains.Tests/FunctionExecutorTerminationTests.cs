@@ -103,7 +103,19 @@ public sealed class FunctionExecutorTerminationTests(ITestOutputHelper output)
         var process = await executor.WaitForRunningAsync(fe);
         await process.WaitForCallAsync("watch_allocation_state", allocation.AllocationId);
 
-        await process.OomKillAsync();
+        // Its connections break at once, but its end (which tells the OOM kill) is noticed only a second later, once its
+        // output is drained: by then the run has given up reconnecting to the FE.
+        await process.OomKillAsync(holdEndNotice: true);
+        var held = TimeSpan.Zero;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                await executor.AdvanceAsync(TimeSpan.FromMilliseconds(50));
+                held += TimeSpan.FromMilliseconds(50);
+                return held >= TimeSpan.FromSeconds(1) || executor.DeliveredResultsOf(allocation.AllocationId).Count > 0;
+            },
+            because: "a second passes");
+        process.NoticeEnd();
 
         Assert.Equal(AllocationFailureReason.Oom, (await executor.WaitForResultAsync(allocation.AllocationId)).FailureReason);
         var terminated = await executor.WaitForStateAsync(fe.Id, FunctionExecutorStatus.Terminated);

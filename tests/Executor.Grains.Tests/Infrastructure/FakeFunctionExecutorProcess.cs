@@ -18,6 +18,7 @@ public sealed class FakeFunctionExecutorProcess : IFunctionExecutorProcess
     private readonly List<TimeSpan> _stops = [];
     private volatile bool _stoppedByExecutor;
     private Cause _cause;
+    private readonly TaskCompletionSource _endNoticed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource? _stopHold;
 
     public FakeFunctionExecutorProcess(InProcessFunctionExecutor fe, FunctionExecutorLaunchRequest request, int processId, string diagnosticsLogPath)
@@ -95,12 +96,24 @@ public sealed class FakeFunctionExecutorProcess : IFunctionExecutorProcess
     /// <summary>The FE dies by itself with <paramref name="exitCode"/> (a crash the executor did not cause).</summary>
     public Task CrashAsync(int exitCode = TestFunctions.CrashExitCode) => _fe.CrashAsync(exitCode);
 
-    /// <summary>The kernel's OOM killer ends it: SIGKILL the executor did not send, with the OOM-kill counter up.</summary>
-    public Task OomKillAsync()
+    /// <summary>
+    /// The kernel's OOM killer ends it: SIGKILL the executor did not send, with the OOM-kill counter up. Its connections
+    /// break at once; with <paramref name="holdEndNotice"/> its end (<see cref="Exited"/>) is noticed only at
+    /// <see cref="NoticeEnd"/>, as a real process's end comes after its last output was drained (up to 1 s).
+    /// </summary>
+    public Task OomKillAsync(bool holdEndNotice = false)
     {
+        if (!holdEndNotice)
+        {
+            NoticeEnd();
+        }
+
         Claim(Cause.OomKiller);
         return _fe.KillAsync();
     }
+
+    /// <summary>Lets the executor see the end of a process killed with its end notice held.</summary>
+    public void NoticeEnd() => _endNoticed.TrySetResult();
 
     public async Task StopAsync(TimeSpan gracePeriod, CancellationToken cancellationToken)
     {
@@ -146,6 +159,11 @@ public sealed class FakeFunctionExecutorProcess : IFunctionExecutorProcess
         // The FE's exit code tells how its first stop began: an exit code of its own (a crash, scripted or not) wins
         // over a later kill; 0 is a graceful stop the executor asked for; none is a kill (by the executor or the OOM killer).
         var code = await _fe.Exited.ConfigureAwait(false);
+        if (_cause == Cause.OomKiller)
+        {
+            await _endNoticed.Task.ConfigureAwait(false);
+        }
+
         const int SigKill = 9;
         Cause cause;
         lock (_gate)
