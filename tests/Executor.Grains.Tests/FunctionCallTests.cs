@@ -18,20 +18,33 @@ public sealed class FunctionCallTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(FeProtocols.Both), MemberType = typeof(FeProtocols))]
-    public async Task AChildCallIsForwardedWatchedAndItsResultReachesTheWaitingParent(string protocol)
+    public async Task AChildCallIsForwardedWatchedAndItsResultReachesTheWaitingParentWhoseTimeoutTheWatchSuspends(string protocol)
     {
         await using var executor = await ExecutorCluster.StartAsync(output);
-        var fe = executor.NewFunctionExecutor(TestFunctions.CallAndWait, protocol);
+        var fe = executor.NewFunctionExecutor(TestFunctions.CallAndWait, protocol, allocationTimeoutMs: 2000);
         var parent = executor.NewAllocation(fe, ChildInput);
         await executor.ApplyAsync(executor.Snapshot([fe], [parent]));
 
+        // call_function carries the child call with its argument in a BLOB the executor completed.
         var call = await Eventually.UntilNotNullAsync(() => executor.Server.FunctionCalls.FirstOrDefault(), because: "the child call is forwarded");
-        Assert.Equal(parent.AllocationId, call.AllocationId);
-        Assert.Equal(parent.RequestId, call.RequestId);
-        Assert.Equal(parent.FunctionCallId, call.SourceFunctionCallId);
+        Assert.Equal((ExecutorCluster.Namespace, fe.Function.Application, parent.RequestId, parent.FunctionCallId, parent.AllocationId), (call.Namespace, call.Application, call.RequestId, call.SourceFunctionCallId, call.AllocationId));
         var child = call.Updates.RootFunctionCallId;
+        var node = Assert.Single(call.Updates.Nodes);
+        Assert.Equal(child, node.Id);
+        Assert.Equal(TestFunctions.Echo, node.Target!.Function);
+        var argument = Assert.Single(node.Args).Inline!;
+        Assert.StartsWith($"{parent.RequestDataPayloadUriPrefix}.{parent.AllocationId}.", argument.Uri, StringComparison.Ordinal);
+        Assert.Equal("child-arg", executor.Blobs.ReadText(argument));
+
+        // The parent's watch reaches the Server; waiting on it does not count against the parent's 2 s timeout.
         var watched = await executor.WaitForReportAsync(r => r.Watches.Any(w => w.FunctionCallId == child), "the parent's watch is reported");
         Assert.Equal(new FunctionCallWatch(ExecutorCluster.Namespace, fe.Function.Application, parent.RequestId, child), watched.Watches.Single());
+        for (var waited = 0; waited < 10; waited++)
+        {
+            await executor.AdvanceAsync(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Empty(executor.DeliveredResultsOf(parent.AllocationId));
 
         await executor.ApplyAsync(executor.Snapshot([fe], [parent], functionCallResults: [ChildResult(executor, parent, child, "child-value")]));
 
@@ -40,6 +53,7 @@ public sealed class FunctionCallTests(ITestOutputHelper output)
         Assert.Equal("parent:child-value", executor.Blobs.ReadText(result.Value!));
         Assert.Empty(executor.Server.Accepted[^1].Watches);
         Assert.Single(executor.Server.FunctionCalls);
+        Assert.Single(executor.DeliveredResultsOf(parent.AllocationId));
     }
 
     [Theory]

@@ -37,6 +37,8 @@ public sealed class FunctionExecutorStartupTests(ITestOutputHelper output)
             Assert.Equal(AllocationFailureReason.StartupFailedFunctionError, result.FailureReason);
         }
 
+        AssertResultsAcknowledgedBeforeTermination(executor, fe, first, second);
+        Assert.DoesNotContain(executor.Server.Accepted, r => r.FunctionExecutors.Any(s => s.FunctionExecutorId == fe.Id && s.Status == FunctionExecutorStatus.Running));
         var process = executor.Launcher.ProcessesOf(fe.Id).Single();
         Assert.True(process.HasExited);
         Assert.DoesNotContain(process.Calls, c => c.Method == "create_allocation");
@@ -53,8 +55,10 @@ public sealed class FunctionExecutorStartupTests(ITestOutputHelper output)
 
         var terminated = await executor.WaitForStateAsync(fe.Id, FunctionExecutorStatus.Terminated);
         Assert.Equal(FunctionExecutorTerminationReason.StartupFailedFunctionTimeout, terminated.TerminationReason);
+        Assert.Equal("initialize exceeded 300 ms", terminated.TerminationMessage);
         Assert.Equal([queued.AllocationId], terminated.AllocationIdsCausedTermination);
         Assert.Equal(AllocationFailureReason.StartupFailedFunctionTimeout, (await executor.WaitForResultAsync(queued.AllocationId)).FailureReason);
+        AssertResultsAcknowledgedBeforeTermination(executor, fe, queued);
         Assert.True(executor.Launcher.ProcessesOf(fe.Id).Single().HasExited);
     }
 
@@ -140,10 +144,24 @@ public sealed class FunctionExecutorStartupTests(ITestOutputHelper output)
 
         var visible = new[] { processA, processB }.Select(p => p.Request.ExtraEnvironment["CUDA_VISIBLE_DEVICES"]).Order().ToList();
         Assert.Equal(["GPU-aaaa", "GPU-bbbb"], visible);
+        Assert.All([processA, processB], p => Assert.Equal(p.Request.ExtraEnvironment["CUDA_VISIBLE_DEVICES"], p.Request.ExtraEnvironment["NVIDIA_VISIBLE_DEVICES"]));
+        Assert.Contains("1 GPU(s) of model H100_80GB, 0 free", refused.TerminationMessage, StringComparison.Ordinal);
+        Assert.Empty(executor.Launcher.ProcessesOf(c.Id));
+
+        // On a GPU host an FE that asked for none sees none.
         Assert.Equal(string.Empty, processNone.Request.ExtraEnvironment["CUDA_VISIBLE_DEVICES"]);
+        Assert.Equal("none", processNone.Request.ExtraEnvironment["NVIDIA_VISIBLE_DEVICES"]);
 
         // Reported with the host's GPUs.
         Assert.Equal(new GpuRequest(2, GpuModel.H100_80GB), executor.Server.Accepted[^1].TotalResources.Gpu);
+
+        // Removing an FE frees its GPU (once its process is gone, which is when the Server sees it vanish) for the next one.
+        await executor.ApplyAsync(executor.Snapshot([b, c, none]));
+        await executor.WaitUntilGoneAsync(a.Id);
+        var d = executor.NewFunctionExecutor(TestFunctions.Echo + "+d", gpu: gpu);
+        await executor.ApplyAsync(executor.Snapshot([b, c, none, d]));
+        var processD = await executor.WaitForRunningAsync(d);
+        Assert.Equal(processA.Request.ExtraEnvironment["CUDA_VISIBLE_DEVICES"], processD.Request.ExtraEnvironment["CUDA_VISIBLE_DEVICES"]);
     }
 
     [Fact]
@@ -163,6 +181,41 @@ public sealed class FunctionExecutorStartupTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ApplicationCodeIsDownloadedOnceReusedByLaterFunctionExecutorsAndFetchedAgainWhenItsCachedCopyIsCorrupt()
+    {
+        await using var executor = await ExecutorCluster.StartAsync(output);
+        var first = executor.NewFunctionExecutor(TestFunctions.Echo + "+first");
+        var code = first.Application!;
+        var source = new Uri(code.Uri).LocalPath;
+        var bytes = File.ReadAllBytes(source);
+        var cached = Path.Combine(executor.CachePath, "application_cache", ExecutorCluster.Namespace, "app", "1", code.Sha256);
+
+        await executor.ApplyAsync(executor.Snapshot([first]));
+        await executor.WaitForRunningAsync(first);
+        Assert.Equal(bytes, File.ReadAllBytes(cached));
+
+        // The source is gone: a second FE of the same application version starts from the cache.
+        File.Delete(source);
+        var second = first with { Id = first.Id + "-second", Function = first.Function with { Function = TestFunctions.Echo + "+second" } };
+        await executor.ApplyAsync(executor.Snapshot([first, second]));
+        await executor.WaitForRunningAsync(second);
+
+        // A corrupt cached copy (same size) is never used: with no source it cannot start; once the source is back it is fetched again.
+        var corrupt = (byte[])bytes.Clone();
+        corrupt[0] ^= 0xFF;
+        File.WriteAllBytes(cached, corrupt);
+        var third = first with { Id = first.Id + "-third", Function = first.Function with { Function = TestFunctions.Echo + "+third" } };
+        await executor.ApplyAsync(executor.Snapshot([first, second, third]));
+        Assert.Equal(FunctionExecutorTerminationReason.StartupFailedInternalError, (await executor.WaitForStateAsync(third.Id, FunctionExecutorStatus.Terminated)).TerminationReason);
+
+        File.WriteAllBytes(source, bytes);
+        var fourth = first with { Id = first.Id + "-fourth", Function = first.Function with { Function = TestFunctions.Echo + "+fourth" } };
+        await executor.ApplyAsync(executor.Snapshot([first, second, third, fourth]));
+        await executor.WaitForRunningAsync(fourth);
+        Assert.Equal(bytes, File.ReadAllBytes(cached));
+    }
+
+    [Fact]
     public async Task ApplicationCodeThatDoesNotMatchItsHashIsStartupFailedInternalErrorAndNeverLaunched()
     {
         await using var executor = await ExecutorCluster.StartAsync(output);
@@ -175,5 +228,18 @@ public sealed class FunctionExecutorStartupTests(ITestOutputHelper output)
         Assert.Equal(FunctionExecutorTerminationReason.StartupFailedInternalError, terminated.TerminationReason);
         Assert.Contains("application code unavailable", terminated.TerminationMessage, StringComparison.Ordinal);
         Assert.Empty(executor.Launcher.ProcessesOf(fe.Id));
+    }
+
+    /// <summary>A v1 Server applies a termination before the results of the same report: the results go out first.</summary>
+    private static void AssertResultsAcknowledgedBeforeTermination(ExecutorCluster executor, FunctionExecutorSpec fe, params AllocationSpec[] allocations)
+    {
+        var accepted = executor.Server.Accepted;
+        var terminatedAt = accepted.ToList().FindIndex(r => r.FunctionExecutors.Any(s => s.FunctionExecutorId == fe.Id && s.Status == FunctionExecutorStatus.Terminated));
+        Assert.True(terminatedAt >= 0);
+        foreach (var allocation in allocations)
+        {
+            var carriedAt = accepted.ToList().FindIndex(r => r.Results.Any(o => o.AllocationId == allocation.AllocationId));
+            Assert.InRange(carriedAt, 0, terminatedAt - 1);
+        }
     }
 }

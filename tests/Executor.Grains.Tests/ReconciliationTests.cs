@@ -179,6 +179,24 @@ public sealed class ReconciliationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AnFeIdListedTwiceStartsOneProcessAndAnAllocationListedTwiceRunsOnce()
+    {
+        await using var executor = await ExecutorCluster.StartAsync(output);
+        var fe = executor.NewFunctionExecutor(TestFunctions.Echo, maxConcurrency: 2);
+        var twin = fe with { Function = fe.Function with { Function = TestFunctions.FailFunction } };
+        var allocation = executor.NewAllocation(fe);
+
+        // The same id twice, once describing another function; the same allocation twice.
+        await executor.ApplyAsync(executor.Snapshot([fe, fe, twin], [allocation, allocation]));
+
+        Assert.Equal(OutcomeCode.Success, (await executor.WaitForResultAsync(allocation.AllocationId)).Outcome);
+        var process = Assert.Single(executor.Launcher.ProcessesOf(fe.Id));
+        Assert.Single(process.Calls, c => c.Method == "create_allocation");
+        Assert.Single(executor.Server.Accepted[^1].FunctionExecutors);
+        Assert.Single(executor.DeliveredResultsOf(allocation.AllocationId));
+    }
+
+    [Fact]
     public async Task AFunctionExecutorListedAgainWhileItShutsDownIsStartedAfresh()
     {
         await using var executor = await ExecutorCluster.StartAsync(output);
