@@ -165,6 +165,38 @@ public sealed class FunctionExecutorStartupTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ASlowInitializeWithinItsTimeoutStartsTheFunctionExecutor()
+    {
+        await using var executor = await ExecutorCluster.StartAsync(output);
+        var fe = executor.NewFunctionExecutor(TestFunctions.Combine(TestFunctions.InitSlow(300), TestFunctions.Echo), initializationTimeoutMs: 30_000);
+        var allocation = executor.NewAllocation(fe);
+
+        await executor.ApplyAsync(executor.Snapshot([fe], [allocation]));
+
+        Assert.Equal(OutcomeCode.Success, (await executor.WaitForResultAsync(allocation.AllocationId)).Outcome);
+        Assert.DoesNotContain(executor.Server.Accepted, r => r.FunctionExecutors.Any(s => s.Status == FunctionExecutorStatus.Terminated));
+    }
+
+    [Fact]
+    public async Task AnFeStartIsRefusedWhileTheCacheFileSystemHasTooLittleFreeSpace()
+    {
+        // More free space than any file system has.
+        await using var executor = await ExecutorCluster.StartAsync(output, o => o.Settings["Executor:MinFreeCacheBytes"] = long.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var fe = executor.NewFunctionExecutor(TestFunctions.Echo);
+        var queued = executor.NewAllocation(fe);
+
+        await executor.ApplyAsync(executor.Snapshot([fe], [queued]));
+
+        var terminated = await executor.WaitForStateAsync(fe.Id, FunctionExecutorStatus.Terminated);
+        Assert.Equal(FunctionExecutorTerminationReason.StartupFailedInternalError, terminated.TerminationReason);
+        Assert.Equal(AllocationFailureReason.StartupFailedInternalError, (await executor.WaitForResultAsync(queued.AllocationId)).FailureReason);
+        Assert.Empty(executor.Launcher.ProcessesOf(fe.Id));
+
+        // The executor keeps running and reporting.
+        Assert.Equal(ExecutorStatus.Running, executor.Server.Accepted[^1].Status);
+    }
+
+    [Fact]
     public async Task AProcessThatCannotBeLaunchedIsStartupFailedInternalError()
     {
         await using var executor = await ExecutorCluster.StartAsync(output);

@@ -77,6 +77,29 @@ public sealed class FunctionExecutorTerminationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task BytesOnTheStateStreamThatAreNoMessageFailTheAllocationFunctionErrorAndTerminateUnhealthy()
+    {
+        await using var executor = await ExecutorCluster.StartAsync(output);
+        var fe = executor.NewFunctionExecutor(TestFunctions.Combine(TestFunctions.Echo, TestFunctions.GarbageWatch));
+        var allocation = executor.NewAllocation(fe);
+
+        await executor.ApplyAsync(executor.Snapshot([fe], [allocation]));
+
+        // The stream is reopened a few times (after a pause on the executor's clock) before the FE is given up on.
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                await executor.AdvanceAsync(TimeSpan.FromMilliseconds(250));
+                return executor.DeliveredResultsOf(allocation.AllocationId).Count > 0;
+            },
+            because: "the allocation fails");
+        Assert.Equal(AllocationFailureReason.FunctionError, executor.DeliveredResultsOf(allocation.AllocationId).Single().FailureReason);
+        var terminated = await executor.WaitForStateAsync(fe.Id, FunctionExecutorStatus.Terminated);
+        Assert.Equal(FunctionExecutorTerminationReason.Unhealthy, terminated.TerminationReason);
+        Assert.Equal([allocation.AllocationId], terminated.AllocationIdsCausedTermination);
+    }
+
+    [Fact]
     public async Task AnIdleProcessThatExitsTerminatesUnhealthyBlamingNothing()
     {
         await using var executor = await ExecutorCluster.StartAsync(output);

@@ -116,6 +116,7 @@ public sealed class ReportingTests(ITestOutputHelper output)
     /// <summary>No report until <paramref name="interval"/> has passed on the executor's clock, then exactly one.</summary>
     private static async Task AssertNextReportAfterAsync(ExecutorCluster executor, TimeSpan interval)
     {
+        await executor.Executor.GetStatusAsync();
         var before = executor.Server.Attempts.Count;
         await executor.AdvanceAsync(interval - Tick);
         Assert.Equal(before, executor.Server.Attempts.Count);
