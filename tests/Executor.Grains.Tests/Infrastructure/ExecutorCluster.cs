@@ -78,7 +78,7 @@ public sealed class ExecutorCluster : IAsyncDisposable
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var time = new FakeTimeProvider();
-        var server = new ScriptedServer(time);
+        var server = new ScriptedServer();
         var launcher = new InProcessLauncher(temp.Combine("cache")) { Protocol = options.FunctionExecutorProtocol };
         var identity = new ExecutorIdentity(ExecutorId, "grain-test-host", new Dictionary<string, string>(StringComparer.Ordinal) { ["os"] = "linux" }, [], null);
 

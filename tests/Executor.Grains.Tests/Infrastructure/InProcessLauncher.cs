@@ -25,10 +25,6 @@ public sealed class InProcessLauncher(string cachePath) : IFunctionExecutorProce
     public IReadOnlyList<FakeFunctionExecutorProcess> ProcessesOf(string functionExecutorId) =>
         [.. _launched.Where(p => p.FunctionExecutorId == functionExecutorId)];
 
-    /// <summary>Waits for the (first) process of <paramref name="functionExecutorId"/>.</summary>
-    public Task<FakeFunctionExecutorProcess> WaitForProcessAsync(string functionExecutorId) =>
-        Executor.Testing.Eventually.UntilNotNullAsync(() => ProcessesOf(functionExecutorId).FirstOrDefault(), because: $"a process of FE {functionExecutorId}");
-
     /// <summary>Every launch of <paramref name="functionExecutorId"/> fails as a process that exits before it listens.</summary>
     public void FailLaunchesOf(string functionExecutorId, string message) => _failures[functionExecutorId] = message;
 

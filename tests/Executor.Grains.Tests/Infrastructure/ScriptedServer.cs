@@ -6,11 +6,11 @@ using Executor.Server;
 namespace Executor.Grains.Tests.Infrastructure;
 
 /// <summary>
-/// The Server as the grains see it (<see cref="IServerConnection"/>), in memory: records every report attempt with its
-/// outcome and the fake time it was made at, accepts reports unless told to fail or hold them, feeds the desired-state
-/// stream from <see cref="Push"/>, and records call_function requests.
+/// The Server as the grains see it (<see cref="IServerConnection"/>), in memory: records every report attempt and its
+/// outcome, accepts reports unless told to fail or hold them, feeds the desired-state stream from <see cref="Push"/>,
+/// and records (and can hold or fail) call_function requests.
 /// </summary>
-public sealed class ScriptedServer(TimeProvider time) : IServerConnection
+public sealed class ScriptedServer : IServerConnection
 {
     private readonly Lock _gate = new();
     private readonly List<ReportAttempt> _attempts = [];
@@ -145,20 +145,33 @@ public sealed class ScriptedServer(TimeProvider time) : IServerConnection
     {
         Task? hold;
         Exception? failure;
-        ReportAttempt attempt;
+        int index;
         lock (_gate)
         {
             failure = _failAll is not null && (_failWhen?.Invoke(report) ?? true)
                 ? _failAll()
                 : _failures.TryDequeue(out var next) ? next() : null;
-            attempt = new ReportAttempt(_attempts.Count, report, failure is null, time.GetUtcNow());
-            _attempts.Add(attempt);
+            index = _attempts.Count;
+            _attempts.Add(new ReportAttempt(index, report, failure is null));
             hold = _hold?.Task;
         }
 
         if (hold is not null)
         {
-            await hold.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await hold.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The executor gave up on it (its report deadline): not accepted after all.
+                lock (_gate)
+                {
+                    _attempts[index] = _attempts[index] with { Accepted = false };
+                }
+
+                throw;
+            }
         }
 
         if (failure is not null)
