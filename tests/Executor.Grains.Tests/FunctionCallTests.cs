@@ -89,7 +89,12 @@ public sealed class FunctionCallTests(ITestOutputHelper output)
         var result = await executor.WaitForResultAsync(allocation.AllocationId);
         Assert.Equal(OutcomeCode.Success, result.Outcome);
         Assert.NotNull(result.Updates);
-        Assert.Contains(result.Updates.Nodes, n => n.Id == result.Updates.RootFunctionCallId && n.Target?.Function == TestFunctions.Echo);
+        var call = Assert.Single(result.Updates.Nodes);
+        Assert.Equal(result.Updates.RootFunctionCallId, call.Id);
+        Assert.Equal(allocation.Function with { Function = TestFunctions.Echo, Version = call.Target!.Version }, call.Target);
+        var argument = Assert.Single(call.Args).Inline!;
+        Assert.StartsWith($"{allocation.RequestDataPayloadUriPrefix}.{allocation.AllocationId}.", argument.Uri, StringComparison.Ordinal);
+        Assert.Equal("child-arg", executor.Blobs.ReadText(argument));
         Assert.Empty(executor.Server.FunctionCalls);
     }
 

@@ -173,7 +173,10 @@ public sealed class FunctionExecutorTerminationTests(ITestOutputHelper output)
             },
             because: "the first allocation times out");
 
-        Assert.Equal(AllocationFailureReason.FunctionTimeout, (await executor.WaitForResultAsync(slow.AllocationId)).FailureReason);
+        var timedOut = await executor.WaitForResultAsync(slow.AllocationId);
+        Assert.Equal(AllocationFailureReason.FunctionTimeout, timedOut.FailureReason);
+        Assert.InRange(timedOut.ExecutionDurationMs ?? 0, 10_000UL, 11_000UL);
+        Assert.Null(timedOut.Value);
         Assert.Equal(AllocationFailureReason.FunctionExecutorTerminated, (await executor.WaitForResultAsync(bystander.AllocationId)).FailureReason);
         Assert.Equal(AllocationFailureReason.FunctionExecutorTerminated, (await executor.WaitForResultAsync(queued.AllocationId)).FailureReason);
         var terminated = await executor.WaitForStateAsync(fe.Id, FunctionExecutorStatus.Terminated);

@@ -33,6 +33,9 @@ public sealed class ReconciliationTests(ITestOutputHelper output)
         Assert.Single(executor.Launcher.ProcessesOf(kept.Id));
         Assert.Single(executor.Launcher.ProcessesOf(removed.Id));
         Assert.Equal(FunctionExecutorStatus.Running, executor.Server.Accepted[^1].FunctionExecutors.Single().Status);
+
+        // A removal is not a termination: the FE simply vanishes.
+        Assert.DoesNotContain(executor.Server.Attempts, a => a.Report.FunctionExecutors.Any(s => s.FunctionExecutorId == removed.Id && s.Status == FunctionExecutorStatus.Terminated));
     }
 
     [Fact]
