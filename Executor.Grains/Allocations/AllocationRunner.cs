@@ -18,6 +18,9 @@ namespace Executor.Allocations;
 /// </summary>
 public sealed class AllocationRunner
 {
+    /// <summary>How long a run that lost its FE's connection waits for the FE's process to be seen ending (its output drain is bounded by 1 s).</summary>
+    private static readonly TimeSpan DeadProcessEndWait = TimeSpan.FromSeconds(2);
+
     private readonly AllocationSpec _spec;
     private readonly uint _timeoutMs;
     private readonly FunctionExecutorClient _client;
@@ -248,7 +251,15 @@ public sealed class AllocationRunner
             // The FE is in an undefined state: fail the allocation and replace the FE.
             _metrics.RunErrors.Add(1);
             AllocationLog.UndefinedState(_logger, _spec.AllocationId, ex.StatusCode.ToString(), ex.Status.Detail);
-            return Fail(_host.FailureReasonForDeadExecutor, FunctionExecutorTerminationReason.Unhealthy);
+            if (FunctionExecutorClient.IsTransportFailure(ex))
+            {
+                // A killed FE's connections break before its end is seen (its last output is read, it is reaped), and only
+                // its end tells an OOM kill apart: wait for it a moment, or the allocation and FE would not say OOM.
+                await _host.WaitForProcessEndAsync(DeadProcessEndWait);
+            }
+
+            var failure = _host.FailureReasonForDeadExecutor;
+            return Fail(failure, failure == AllocationFailureReason.Oom ? FunctionExecutorTerminationReason.Oom : FunctionExecutorTerminationReason.Unhealthy);
         }
         catch (Exception ex) when (_stopReason == AllocationStopReason.None)
         {

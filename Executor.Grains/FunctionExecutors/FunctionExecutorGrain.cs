@@ -96,6 +96,23 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
 
     public AllocationFailureReason FailureReasonForDeadExecutor => _lastExitWasOom ? AllocationFailureReason.Oom : AllocationFailureReason.FunctionError;
 
+    public async Task WaitForProcessEndAsync(TimeSpan timeout)
+    {
+        if (_process is not { } process)
+        {
+            return;
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var ended = await Task.WhenAny(process.Exited, Task.Delay(timeout, _time, cancel.Token));
+        await cancel.CancelAsync();
+        if (ended == process.Exited && process == _process && await process.Exited is { KilledByUs: false } exit)
+        {
+            // As the exit watcher does; set here too so the verdict does not depend on which of the two runs first.
+            _lastExitWasOom = exit.LikelyOomKilled;
+        }
+    }
+
     public Task<FunctionExecutorStateView> GetStateAsync() => Task.FromResult(new FunctionExecutorStateView
     {
         FunctionExecutorId = Id,
