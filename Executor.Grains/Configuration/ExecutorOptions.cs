@@ -69,6 +69,12 @@ public sealed class ExecutorOptions
     /// </summary>
     public int MaxHeartbeatBytes { get; set; } = 10 * 1024 * 1024;
 
+    /// <summary>
+    /// After startup, hand the file-backed pages that only startup touched back to the kernel (MADV_PAGEOUT): about
+    /// 20 MiB less idle RSS. Key <c>Executor:ReleaseStartupPages</c>.
+    /// </summary>
+    public bool ReleaseStartupPages { get; set; } = true;
+
     /// <summary>Protocol v2: client deadline of one command or result poll; above the Server's 300 s hold, so a half-open connection cannot hang a poll.</summary>
     public TimeSpan ServerPollTimeout { get; set; } = TimeSpan.FromSeconds(330);
 

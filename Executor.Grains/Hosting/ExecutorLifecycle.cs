@@ -59,7 +59,7 @@ public sealed partial class ExecutorLifecycle(
             await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
             if (!readiness.IsStopping)
             {
-                StartupMemoryTrim.Run();
+                StartupMemoryTrim.Run(options.Value.ReleaseStartupPages);
             }
         }, CancellationToken.None);
     }
