@@ -37,7 +37,14 @@ public static class ExecutorHost
                 : Dns.GetHostAddresses(host).First();
             kestrel.Listen(address, executor.MonitoringPort);
         });
-        builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = executor.ShutdownTimeout + TimeSpan.FromSeconds(10));
+        builder.Host.ConfigureHostOptions(o =>
+        {
+            o.ShutdownTimeout = executor.ShutdownTimeout + TimeSpan.FromSeconds(10);
+
+            // The silo and the monitoring server start side by side: /monitoring/startup answers 503 until the
+            // executor is ready anyway, and Kestrel no longer waits for the whole silo start.
+            o.ServicesStartConcurrently = true;
+        });
 
         builder.UseOrleans(silo =>
         {
