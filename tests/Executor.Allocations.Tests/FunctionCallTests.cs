@@ -97,7 +97,7 @@ public abstract class FunctionCallTests<TProtocols>(FunctionCallFixture<TProtoco
     }
 
     [Fact]
-    public async Task ACallTheServerDoesNotTakeWithinTheRetryBudgetFailsTheParent()
+    public async Task ACallTheServerDoesNotTakeWithinTheRetryBudgetFailsTheParentAndIsNeverStartedAfterwards()
     {
         var scenario = _fixture.Scenario;
         var fe = scenario.AddSmallFunctionExecutor(TestFunctions.CallAndWait, application: "unavailable");
@@ -126,6 +126,12 @@ public abstract class FunctionCallTests<TProtocols>(FunctionCallFixture<TProtoco
         Assert.All(attempts, a => Assert.Equal(childId, a.Request.Updates.RootFunctionCallId));
         scenario.AssertChildCallId(unavailable, childId);
         scenario.AssertFunctionExecutorToldCallFailed(fe.Id, unavailable, childId);
+
+        // The FE was told the call never started, so it never starts: once the Server answers again (two more accepted
+        // reports, each of which would carry anything still owed), it has not taken the call.
+        await server.WaitForReportAsync(r => r.Succeeded, ScenarioExtensions.Patience, afterSequence: server.LastSequence);
+        await server.WaitForReportAsync(r => r.Succeeded, ScenarioExtensions.Patience, afterSequence: server.LastSequence);
+        Assert.DoesNotContain(server.FunctionCallRequests, c => c.Request.RequestId == unavailable.RequestId && c.Succeeded);
 
         // The failure did not cost the FE.
         scenario.AssertNotTerminated(fe.Id);
