@@ -52,11 +52,14 @@ public abstract class LifecycleTests<TProtocols>(SharedExecutorFixture<TProtocol
         Assert.True(environment.ContainsKey("PATH"));
         Assert.False(environment.ContainsKey("CUDA_VISIBLE_DEVICES"), "a host without GPUs sets no GPU visibility");
 
+        // The test host's FE protocol reached the FE through the passthrough list, next to the fixture's own slots.
+        Assert.Equal(scenario.Protocols.FunctionExecutor, environment.GetValueOrDefault(TestFunctions.ProtocolVariable));
+
         // stdout and stderr of the FE land in its diagnostics log under the cache path.
         var logs = Path.Combine(scenario.Executor.CachePath, "fe-logs");
         var log = Assert.Single(Directory.GetFiles(logs), f => Path.GetFileName(f).Contains(fe.Id, StringComparison.Ordinal));
         await Eventually.TrueAsync(
-            () => ReadShared(log).Contains($"test-function-executor[{fe.Id}]", StringComparison.Ordinal),
+            () => ReadShared(log).Contains($"test-function-executor[{fe.Id}]", StringComparison.Ordinal) && ReadShared(log).Contains($", protocol {scenario.Protocols.FunctionExecutor}", StringComparison.Ordinal),
             ReportLog.Patience,
             "the FE's own output is in its diagnostics log");
     }
