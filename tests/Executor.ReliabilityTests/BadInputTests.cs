@@ -152,7 +152,7 @@ public sealed class BadDesiredStateTests
         const int Mutations = 1000;
         for (var i = 0; i < Mutations; i++)
         {
-            Assert.Equal(1, server.PushRawSnapshot(scenario.ExecutorId, mutator.Mutate(baseline, 1 + (i % 5))));
+            await PushToTheOpenStreamAsync(scenario, mutator.Mutate(baseline, 1 + (i % 5)), i);
             if (i % 10 == 9)
             {
                 // Let the stream drain now and then, so the executor really reads most of them.
@@ -187,6 +187,22 @@ public sealed class BadDesiredStateTests
             Host.Patience,
             "desired_state_rejected_pieces_total moved");
         Fuzzed.Record(Mutations, rejectedAfter - rejectedBefore);
+    }
+
+    /// <summary>
+    /// Offers a snapshot to the executor's desired-state stream. Between two streams (the executor reopens one that
+    /// ended; seen once on a loaded machine) nobody would read it: then it is offered again once a stream is open, and
+    /// the failure says what happened to the streams if none opens.
+    /// </summary>
+    private static async Task PushToTheOpenStreamAsync(ExecutorScenario scenario, DesiredExecutorState snapshot, int number)
+    {
+        var server = scenario.Server;
+        for (var attempt = 1; server.PushRawSnapshot(scenario.ExecutorId, snapshot) != 1; attempt++)
+        {
+            var streams = string.Join('\n', server.StreamEvents.TakeLast(6));
+            Assert.True(attempt < 5, $"snapshot {number} found no open stream {attempt} times:\n{streams}");
+            await server.WaitUntilAsync(s => s.OpenStreamCount == 1, Host.Patience, $"a desired-state stream open again for snapshot {number}; last stream events:\n{streams}");
+        }
     }
 
 }
