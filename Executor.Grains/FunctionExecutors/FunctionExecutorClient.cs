@@ -182,10 +182,11 @@ public sealed class FunctionExecutorClient : IDisposable
         ex.StatusCode == StatusCode.Unavailable
         || (ex.StatusCode == StatusCode.Internal && ex.Status.DebugException is HttpRequestException or IOException);
 
-    // Grpc.Net.Client reports a failure to start the call (the request never reached the server) as Internal
-    // "Error starting gRPC call" with the HttpRequestException as the debug exception.
+    // Grpc.Net.Client reports a failure to start the call (the request never reached the server) as "Error starting
+    // gRPC call" with the HttpRequestException as the debug exception: Internal, or Unavailable when the connection
+    // itself failed underneath (reset during the HTTP/2 handshake or while the request was being written).
     private static bool IsUnsent(RpcException ex) =>
-        ex.StatusCode == StatusCode.Internal
+        ex.StatusCode is StatusCode.Internal or StatusCode.Unavailable
         && ex.Status.DebugException is HttpRequestException
         && ex.Status.Detail.StartsWith("Error starting gRPC call", StringComparison.Ordinal);
 

@@ -7,14 +7,18 @@ using Xunit;
 
 namespace Executor.Allocations.Tests;
 
-/// <summary>Issue 5 (c): allocations removed from the desired state, queued and running.</summary>
-public sealed class CancellationTests
+/// <summary>
+/// Issue 5 (c): allocations removed from the desired state (v1) or killed (v2: KillAllocation, which the fake sends on
+/// a test cancellation when asked to; the real v2 Server drops a cancelled allocation silently), queued and running.
+/// </summary>
+public abstract class CancellationTests<TProtocols>
+    where TProtocols : IProtocols
 {
     [Fact]
     public async Task QueuedAllocationIsCancelledWithoutDurationAndRunningOneWithDurationAndItsFunctionExecutorTerminated()
     {
         // The fake places both at once; the executor queues the second behind the hanging first (max_concurrency 1).
-        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { EnforceFunctionExecutorCapacity = false });
+        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { EnforceFunctionExecutorCapacity = false, EmitKillAllocationOnCancel = true }, protocols: TProtocols.Combination);
         var fe = scenario.AddSmallFunctionExecutor(TestFunctions.Hang, maxConcurrency: 1);
         var running = scenario.AddAllocation(fe);
         var queued = scenario.AddAllocation(fe);
@@ -41,10 +45,18 @@ public sealed class CancellationTests
 
         var terminated = await scenario.Server.WaitForTerminatedAsync(fe.Id);
         Assert.Equal(FunctionExecutorTerminationReason.FunctionCancelled, terminated.TerminationReason);
-        Assert.Equal([running.AllocationId], terminated.AllocationIdsCausedTermination);
+        scenario.AssertTerminationBlames(terminated, running.AllocationId);
 
         // Each outcome went out once (the fake had already failed both itself, so it logs them as duplicates).
         Assert.Equal(1, scenario.Server.TimesReported(queued.AllocationId));
         Assert.Equal(1, scenario.Server.TimesReported(running.AllocationId));
     }
+}
+
+/// <summary><see cref="CancellationTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class CancellationTests
+{
+    public sealed class V1Fe012 : CancellationTests<Protocols.V1Fe012>;
+
+    public sealed class V2Fe013 : CancellationTests<Protocols.V2Fe013>;
 }

@@ -12,9 +12,10 @@ using Xunit;
 namespace Executor.Allocations.Tests;
 
 /// <summary>Issue 5 (a), (b): many allocations on one FE, bounded concurrency, exact bytes; multi-chunk BLOBs on file://.</summary>
-public sealed partial class ConcurrencyAndBlobTests(ConcurrencyAndBlobTests.Fixture fixture) : IClassFixture<ConcurrencyAndBlobTests.Fixture>
+public abstract partial class ConcurrencyAndBlobTests<TProtocols>(ConcurrencyAndBlobTests<TProtocols>.Fixture fixture) : IClassFixture<ConcurrencyAndBlobTests<TProtocols>.Fixture>
+    where TProtocols : IProtocols
 {
-    private readonly ConcurrencyAndBlobTests.Fixture _fixture = fixture;
+    private readonly Fixture _fixture = fixture;
 
     private const int SleepMs = 1500;
 
@@ -126,7 +127,7 @@ public sealed partial class ConcurrencyAndBlobTests(ConcurrencyAndBlobTests.Fixt
     /// The fake places every allocation at once (so the executor's own FIFO queue is what bounds concurrency), and
     /// BLOB chunks are 1 KiB so small payloads span several chunks and parts.
     /// </summary>
-    public sealed class Fixture : ScenarioFixture
+    public sealed class Fixture() : ScenarioFixture(TProtocols.Combination)
     {
         protected override FakeServerOptions ServerOptions => new() { EnforceFunctionExecutorCapacity = false };
 
@@ -136,4 +137,12 @@ public sealed partial class ConcurrencyAndBlobTests(ConcurrencyAndBlobTests.Fixt
             ["BLOBSTORE__READCHUNKSIZE"] = "1024",
         };
     }
+}
+
+/// <summary><see cref="ConcurrencyAndBlobTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class ConcurrencyAndBlobTests
+{
+    public sealed class V1Fe012(ConcurrencyAndBlobTests<Protocols.V1Fe012>.Fixture fixture) : ConcurrencyAndBlobTests<Protocols.V1Fe012>(fixture);
+
+    public sealed class V2Fe013(ConcurrencyAndBlobTests<Protocols.V2Fe013>.Fixture fixture) : ConcurrencyAndBlobTests<Protocols.V2Fe013>(fixture);
 }

@@ -8,9 +8,10 @@ using Xunit;
 namespace Executor.Allocations.Tests;
 
 /// <summary>Issue 5 (c): executor-decided and FE-decided failures, with upstream's outcome, reason, duration and FE termination.</summary>
-public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClassFixture<DefaultScenarioFixture>
+public abstract class FailureOutcomeTests<TProtocols>(DefaultScenarioFixture<TProtocols> fixture) : IClassFixture<DefaultScenarioFixture<TProtocols>>
+    where TProtocols : IProtocols
 {
-    private readonly DefaultScenarioFixture _fixture = fixture;
+    private readonly DefaultScenarioFixture<TProtocols> _fixture = fixture;
 
     [Fact]
     public async Task TimeoutFailsTheAllocationAndTerminatesItsFunctionExecutorBlamingIt()
@@ -28,7 +29,7 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
 
         var terminated = await scenario.Server.WaitForTerminatedAsync(fe.Id);
         Assert.Equal(FunctionExecutorTerminationReason.FunctionTimeout, terminated.TerminationReason);
-        Assert.Equal([allocation.AllocationId], terminated.AllocationIdsCausedTermination);
+        scenario.AssertTerminationBlames(terminated, allocation.AllocationId);
         scenario.Server.AssertReportedOnce(allocation.AllocationId);
     }
 
@@ -109,4 +110,12 @@ public sealed class FailureOutcomeTests(DefaultScenarioFixture fixture) : IClass
             scenario.Server.AssertReportedOnce(id);
         }
     }
+}
+
+/// <summary><see cref="FailureOutcomeTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class FailureOutcomeTests
+{
+    public sealed class V1Fe012(DefaultScenarioFixture<Protocols.V1Fe012> fixture) : FailureOutcomeTests<Protocols.V1Fe012>(fixture);
+
+    public sealed class V2Fe013(DefaultScenarioFixture<Protocols.V2Fe013> fixture) : FailureOutcomeTests<Protocols.V2Fe013>(fixture);
 }

@@ -9,10 +9,15 @@ using Xunit;
 
 namespace Executor.Allocations.Tests;
 
-/// <summary>Issue 6: function calls with watchers, call_function failures and retries, tail calls.</summary>
-public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClassFixture<FunctionCallTests.Fixture>
+/// <summary>
+/// Issue 6: function calls with watchers, call_function failures and retries, tail calls. Where the Server protocol
+/// and the FE protocol meet (issues 13, 14: call_function RPC or v2 log entry, results through watches or pushed
+/// results, 0.1.2 AllocationState or 0.1.3 execution log), so on every combination (nested classes below).
+/// </summary>
+public abstract class FunctionCallTests<TProtocols>(FunctionCallFixture<TProtocols> fixture)
+    where TProtocols : IProtocols
 {
-    private readonly FunctionCallTests.Fixture _fixture = fixture;
+    private readonly FunctionCallFixture<TProtocols> _fixture = fixture;
 
     [Fact]
     public async Task ParentCallsAChildWatchesItAndCompletesWithItsValueWhileTheWatchSuspendsItsTimeout()
@@ -30,7 +35,7 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         Assert.Equal(parent.Function.ApplicationName, request.Application);
         Assert.Equal(parent.FunctionCallId, request.SourceFunctionCallId);
         var childId = request.Updates.RootFunctionCallId;
-        Assert.StartsWith($"{parent.AllocationId}.call.", childId, StringComparison.Ordinal);
+        scenario.AssertChildCallId(parent, childId);
         var update = Assert.Single(request.Updates.Updates);
         Assert.Equal(childId, update.FunctionCall.Id);
         Assert.Equal(TestFunctions.Echo, update.FunctionCall.Target.FunctionName);
@@ -40,8 +45,8 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         Assert.Equal((ulong)"child argument".Length, arg.Size);
         Assert.Equal("child argument", Encoding.UTF8.GetString(server.Blobs.Read(arg)));
 
-        // The parent's watch reaches the Server.
-        await server.WaitForReportAsync(r => r.FunctionCallWatches.Any(w => w.FunctionCallId == childId), ScenarioExtensions.Patience);
+        // The parent waits on the child, and the Server knows to hand it the child's result.
+        await scenario.WaitForChildWatchedAsync(fe, parent, childId, ScenarioExtensions.Patience);
 
         // Longer than the parent's 2 s timeout: time spent waiting on a watched call does not count.
         await Task.Delay(TimeSpan.FromSeconds(3));
@@ -56,31 +61,50 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         server.AssertReportedOnce(parent.AllocationId);
         Assert.Single(server.FunctionCallRequests, c => c.Request.RequestId == parent.RequestId);
 
-        // The FE got the result once: a second delivery would be logged as a reply for an unknown watcher.
-        Assert.DoesNotContain("ignoring FunctionCallResult", scenario.ReadFunctionExecutorLog(fe.Id), StringComparison.Ordinal);
-
-        // Once the parent is done its watch is withdrawn.
-        var acceptedAt = server.Reports.First(r => r.AcceptedAllocationIds.Contains(parent.AllocationId)).Sequence;
-        await server.WaitForReportAsync(r => r.Succeeded && !r.FunctionCallWatches.Any(w => w.FunctionCallId == childId), ScenarioExtensions.Patience, afterSequence: acceptedAt - 1);
+        // The FE got the result once, and once the parent is done the Server is done with the child for it.
+        scenario.AssertChildResultDeliveredOnce(fe.Id, parent, childId);
+        await scenario.WaitForChildWatchEndedAsync(parent, childId, ScenarioExtensions.Patience);
     }
 
     [Fact]
-    public async Task RefusedOrUnavailableCallFunctionFailsTheParentAfterRetryingOnlyRetriableErrors()
+    public async Task AChildRunAsAnAllocationHereHandsItsValueToTheWaitingParent()
+    {
+        // The whole round trip: the parent's call reaches the Server, the Server runs the call as an allocation (here, on
+        // the same executor), accepts its value and hands it to the parent (v1: in the desired state of the watching
+        // executor; v2: as a pushed result), whose FE gets it (0.1.2: AllocationState; 0.1.3: event log).
+        var scenario = _fixture.Scenario;
+        var server = scenario.Server;
+        var parentFe = scenario.AddSmallFunctionExecutor(TestFunctions.CallAndWait, application: "family");
+        var childFe = scenario.AddSmallFunctionExecutor(TestFunctions.Echo, application: "family");
+        var parent = scenario.AddAllocation(parentFe, "{\"payload\":\"child argument\"}");
+
+        var received = await server.WaitForFunctionCallRequestAsync(c => c.Request.RequestId == parent.RequestId && c.Succeeded, ScenarioExtensions.Patience);
+        var call = Assert.Single(received.Request.Updates.Updates).FunctionCall;
+        scenario.AssertChildCallId(parent, call.Id);
+        var child = server.AddAllocation(server.NewAllocation(childFe, call.Args.Select(a => a.InlineData), requestId: parent.RequestId, functionCallId: call.Id));
+
+        var childResult = await scenario.WaitForResultAsync(child);
+        scenario.AssertSuccess(childResult, childFe.Id);
+        Assert.Equal("child argument", Encoding.UTF8.GetString(server.Blobs.Read(childResult.Value)));
+
+        var parentResult = await scenario.WaitForResultAsync(parent);
+        scenario.AssertSuccess(parentResult, parentFe.Id);
+        Assert.Equal(TestFunctions.CallAndWaitPrefix + "child argument", Encoding.UTF8.GetString(server.Blobs.Read(parentResult.Value)));
+        scenario.AssertChildResultDeliveredOnce(parentFe.Id, parent, call.Id);
+        server.AssertReportedOnce(child.AllocationId);
+        server.AssertReportedOnce(parent.AllocationId);
+        await scenario.WaitForChildWatchEndedAsync(parent, call.Id, ScenarioExtensions.Patience);
+    }
+
+    [Fact]
+    public async Task ACallTheServerDoesNotTakeWithinTheRetryBudgetFailsTheParentAndIsNeverStartedAfterwards()
     {
         var scenario = _fixture.Scenario;
-        var fe = scenario.AddSmallFunctionExecutor(TestFunctions.CallAndWait, application: "refused");
+        var fe = scenario.AddSmallFunctionExecutor(TestFunctions.CallAndWait, application: "unavailable");
         var server = scenario.Server;
 
-        // INVALID_ARGUMENT is final: one attempt, then the FE is told the call failed (status 13) and fails the parent.
-        server.FailNextFunctionCalls(1, StatusCode.InvalidArgument);
-        var refused = scenario.AddAllocation(fe, "{\"payload\":\"x\"}");
-        var refusedResult = await scenario.WaitForResultAsync(refused);
-        Assert.Equal(AllocationOutcomeCode.Failure, refusedResult.OutcomeCode);
-        Assert.Equal(AllocationFailureReason.FunctionError, refusedResult.FailureReason);
-        var refusedCall = Assert.Single(server.FunctionCallRequests, c => c.Request.RequestId == refused.RequestId);
-        Assert.Equal(StatusCode.InvalidArgument, refusedCall.ReplyStatus);
-
-        // UNAVAILABLE is retried with backoff until the (shortened) retry budget runs out, then reported to the FE the same way.
+        // UNAVAILABLE (v1: the call_function RPC; v2: the heartbeat carrying the call) is retried until the (shortened)
+        // retry budget runs out; then the FE is told the call failed and fails the parent.
         server.FailNextFunctionCalls(100, StatusCode.Unavailable);
         var unavailable = scenario.AddAllocation(fe, "{\"payload\":\"y\"}");
         AllocationResult unavailableResult;
@@ -96,18 +120,21 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         Assert.Equal(AllocationOutcomeCode.Failure, unavailableResult.OutcomeCode);
         Assert.Equal(AllocationFailureReason.FunctionError, unavailableResult.FailureReason);
         var attempts = server.FunctionCallRequests.Where(c => c.Request.RequestId == unavailable.RequestId).ToList();
-        Assert.True(attempts.Count > 1, $"call_function was tried {attempts.Count} time(s)");
+        scenario.AssertCallFunctionRetried(attempts.Count);
         Assert.All(attempts, a => Assert.Equal(StatusCode.Unavailable, a.ReplyStatus));
-        Assert.All(attempts, a => Assert.Equal(attempts[0].Request.Updates.RootFunctionCallId, a.Request.Updates.RootFunctionCallId));
+        var childId = attempts[0].Request.Updates.RootFunctionCallId;
+        Assert.All(attempts, a => Assert.Equal(childId, a.Request.Updates.RootFunctionCallId));
+        scenario.AssertChildCallId(unavailable, childId);
+        scenario.AssertFunctionExecutorToldCallFailed(fe.Id, unavailable, childId);
 
-        var log = scenario.ReadFunctionExecutorLog(fe.Id);
-        Assert.Contains($"allocation {refused.AllocationId}: function error: function call", log, StringComparison.Ordinal);
-        Assert.Contains($"allocation {unavailable.AllocationId}: function error: function call", log, StringComparison.Ordinal);
-        Assert.Contains("could not be started: 13 Failed to create function call.", log, StringComparison.Ordinal);
+        // The FE was told the call never started, so it never starts: once the Server answers again (two more accepted
+        // reports, each of which would carry anything still owed), it has not taken the call.
+        await server.WaitForReportAsync(r => r.Succeeded, ScenarioExtensions.Patience, afterSequence: server.LastSequence);
+        await server.WaitForReportAsync(r => r.Succeeded, ScenarioExtensions.Patience, afterSequence: server.LastSequence);
+        Assert.DoesNotContain(server.FunctionCallRequests, c => c.Request.RequestId == unavailable.RequestId && c.Succeeded);
 
-        // Neither failure cost the FE.
+        // The failure did not cost the FE.
         scenario.AssertNotTerminated(fe.Id);
-        server.AssertReportedOnce(refused.AllocationId);
         server.AssertReportedOnce(unavailable.AllocationId);
     }
 
@@ -124,7 +151,7 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         Assert.True(result.HasExecutionDurationMs);
         Assert.Equal(AllocationResult.ReturnValueOneofCase.Updates, result.ReturnValueCase);
         var root = result.Updates.RootFunctionCallId;
-        Assert.StartsWith($"{allocation.AllocationId}.tail.", root, StringComparison.Ordinal);
+        scenario.AssertTailCallId(allocation, root);
         var call = Assert.Single(result.Updates.Updates).FunctionCall;
         Assert.Equal(root, call.Id);
         Assert.Equal("next", call.Target.FunctionName);
@@ -140,10 +167,97 @@ public sealed class FunctionCallTests(FunctionCallTests.Fixture fixture) : IClas
         Assert.DoesNotContain(scenario.Server.FunctionCallRequests, c => c.Request.RequestId == allocation.RequestId);
         scenario.Server.AssertReportedOnce(allocation.AllocationId);
     }
+}
 
-    /// <summary>A short call_function retry budget, so exhausting it takes seconds.</summary>
-    public sealed class Fixture : ScenarioFixture
+/// <summary>
+/// Server protocol v1 only: call_function is an RPC with a status of its own, and a final one (INVALID_ARGUMENT) is not
+/// retried. (v2 has no per-call answer: a call travels in a heartbeat, which the Server answers as a whole and the
+/// executor offers again.) With either FE protocol.
+/// </summary>
+public abstract class CallFunctionRefusalTests<TProtocols>(FunctionCallFixture<TProtocols> fixture)
+    where TProtocols : IProtocols
+{
+    [Fact]
+    public async Task ARefusedCallFunctionIsNotRetriedAndFailsTheParent()
     {
-        protected override IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string> { ["EXECUTOR__CallFunctionRetryBudget"] = "00:00:03" };
+        var scenario = fixture.Scenario;
+        Assert.True(scenario.Protocols.IsServerV1);
+        var fe = scenario.AddSmallFunctionExecutor(TestFunctions.CallAndWait, application: "refused");
+        var server = scenario.Server;
+
+        // INVALID_ARGUMENT is final: one attempt, then the FE is told the call failed and fails the parent.
+        server.FailNextFunctionCalls(1, StatusCode.InvalidArgument);
+        var refused = scenario.AddAllocation(fe, "{\"payload\":\"x\"}");
+        var refusedResult = await scenario.WaitForResultAsync(refused);
+        Assert.Equal(AllocationOutcomeCode.Failure, refusedResult.OutcomeCode);
+        Assert.Equal(AllocationFailureReason.FunctionError, refusedResult.FailureReason);
+        var refusedCall = Assert.Single(server.FunctionCallRequests, c => c.Request.RequestId == refused.RequestId);
+        Assert.Equal(StatusCode.InvalidArgument, refusedCall.ReplyStatus);
+        scenario.AssertFunctionExecutorToldCallFailed(fe.Id, refused, refusedCall.Request.Updates.RootFunctionCallId);
+
+        // The failure did not cost the FE.
+        scenario.AssertNotTerminated(fe.Id);
+        server.AssertReportedOnce(refused.AllocationId);
     }
 }
+
+/// <summary>
+/// A short call_function retry budget, so exhausting it takes seconds, and reports every second, so "the next reports"
+/// come soon; shared by the classes of one combination.
+/// </summary>
+public sealed class FunctionCallFixture<TProtocols>() : ScenarioFixture(TProtocols.Combination)
+    where TProtocols : IProtocols
+{
+    protected override IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+    {
+        ["EXECUTOR__CallFunctionRetryBudget"] = "00:00:03",
+        ["EXECUTOR__ReportInterval"] = "00:00:01",
+    };
+}
+
+/// <summary><see cref="FunctionCallTests{TProtocols}"/> on every protocol combination.</summary>
+public static class FunctionCallTests
+{
+    [Collection(FunctionCallCollections.V1Fe012)]
+    public sealed class V1Fe012(FunctionCallFixture<Protocols.V1Fe012> fixture) : FunctionCallTests<Protocols.V1Fe012>(fixture);
+
+    [Collection(FunctionCallCollections.V2Fe013)]
+    public sealed class V2Fe013(FunctionCallFixture<Protocols.V2Fe013> fixture) : FunctionCallTests<Protocols.V2Fe013>(fixture);
+
+    [Collection(FunctionCallCollections.V1Fe013)]
+    public sealed class V1Fe013(FunctionCallFixture<Protocols.V1Fe013> fixture) : FunctionCallTests<Protocols.V1Fe013>(fixture);
+
+    [Collection(FunctionCallCollections.V2Fe012)]
+    public sealed class V2Fe012(FunctionCallFixture<Protocols.V2Fe012> fixture) : FunctionCallTests<Protocols.V2Fe012>(fixture);
+}
+
+/// <summary><see cref="CallFunctionRefusalTests{TProtocols}"/> on the combinations with Server protocol v1.</summary>
+public static class CallFunctionRefusalTests
+{
+    [Collection(FunctionCallCollections.V1Fe012)]
+    public sealed class V1Fe012(FunctionCallFixture<Protocols.V1Fe012> fixture) : CallFunctionRefusalTests<Protocols.V1Fe012>(fixture);
+
+    [Collection(FunctionCallCollections.V1Fe013)]
+    public sealed class V1Fe013(FunctionCallFixture<Protocols.V1Fe013> fixture) : CallFunctionRefusalTests<Protocols.V1Fe013>(fixture);
+}
+
+/// <summary>One executor per combination, shared by the function-call classes of that combination (they run one after another).</summary>
+public static class FunctionCallCollections
+{
+    public const string V1Fe012 = "function calls, v1 + FE 0.1.2";
+    public const string V2Fe013 = "function calls, v2 + FE 0.1.3";
+    public const string V1Fe013 = "function calls, v1 + FE 0.1.3";
+    public const string V2Fe012 = "function calls, v2 + FE 0.1.2";
+}
+
+[CollectionDefinition(FunctionCallCollections.V1Fe012)]
+public sealed class FunctionCallsV1Fe012 : ICollectionFixture<FunctionCallFixture<Protocols.V1Fe012>>;
+
+[CollectionDefinition(FunctionCallCollections.V2Fe013)]
+public sealed class FunctionCallsV2Fe013 : ICollectionFixture<FunctionCallFixture<Protocols.V2Fe013>>;
+
+[CollectionDefinition(FunctionCallCollections.V1Fe013)]
+public sealed class FunctionCallsV1Fe013 : ICollectionFixture<FunctionCallFixture<Protocols.V1Fe013>>;
+
+[CollectionDefinition(FunctionCallCollections.V2Fe012)]
+public sealed class FunctionCallsV2Fe012 : ICollectionFixture<FunctionCallFixture<Protocols.V2Fe012>>;

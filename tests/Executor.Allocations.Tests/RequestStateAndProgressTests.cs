@@ -8,9 +8,10 @@ using Xunit;
 namespace Executor.Allocations.Tests;
 
 /// <summary>Issue 6: request state shared by the allocations of one request; progress keeps an allocation alive.</summary>
-public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture) : IClassFixture<DefaultScenarioFixture>
+public abstract class RequestStateAndProgressTests<TProtocols>(DefaultScenarioFixture<TProtocols> fixture) : IClassFixture<DefaultScenarioFixture<TProtocols>>
+    where TProtocols : IProtocols
 {
-    private readonly DefaultScenarioFixture _fixture = fixture;
+    private readonly DefaultScenarioFixture<TProtocols> _fixture = fixture;
 
     [Fact]
     public async Task AllocationsOfOneRequestShareRequestStateAndMissingKeysAreNotFound()
@@ -84,4 +85,12 @@ public sealed class RequestStateAndProgressTests(DefaultScenarioFixture fixture)
         scenario.Server.AssertReportedOnce(withProgress.AllocationId);
         scenario.Server.AssertReportedOnce(withoutProgress.AllocationId);
     }
+}
+
+/// <summary><see cref="RequestStateAndProgressTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class RequestStateAndProgressTests
+{
+    public sealed class V1Fe012(DefaultScenarioFixture<Protocols.V1Fe012> fixture) : RequestStateAndProgressTests<Protocols.V1Fe012>(fixture);
+
+    public sealed class V2Fe013(DefaultScenarioFixture<Protocols.V2Fe013> fixture) : RequestStateAndProgressTests<Protocols.V2Fe013>(fixture);
 }

@@ -11,7 +11,8 @@ using Xunit;
 namespace Executor.Allocations.Tests;
 
 /// <summary>Issue 5: allocations whose code, inputs and outputs live in S3 (s3rver behind a recording proxy).</summary>
-public sealed class S3AllocationTests
+public abstract class S3AllocationTests<TProtocols>
+    where TProtocols : IProtocols
 {
     private const string Bucket = "allocations";
 
@@ -28,7 +29,7 @@ public sealed class S3AllocationTests
             ["BLOBSTORE__WRITEPARTSIZEFIRST100"] = "1024",
             ["BLOBSTORE__READCHUNKSIZE"] = "1024",
         };
-        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: environment);
+        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: environment, protocols: TProtocols.Combination);
         using var bucket = new S3Bucket(Bucket, s3.ServiceUrl);
         var server = scenario.Server;
 
@@ -94,4 +95,12 @@ public sealed class S3AllocationTests
         Assert.Single(puts.Select(p => p.Query["uploadId"]).Distinct());
         Assert.Single(requests, r => r.Method == "POST" && r.Path == path && r.Query.TryGetValue("uploadId", out var id) && id == puts[0].Query["uploadId"]);
     }
+}
+
+/// <summary><see cref="S3AllocationTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class S3AllocationTests
+{
+    public sealed class V1Fe012 : S3AllocationTests<Protocols.V1Fe012>;
+
+    public sealed class V2Fe013 : S3AllocationTests<Protocols.V2Fe013>;
 }

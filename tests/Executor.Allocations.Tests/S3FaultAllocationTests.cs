@@ -13,7 +13,8 @@ namespace Executor.Allocations.Tests;
 /// Issue 7: the S3-compatible store fails while allocations use it. Each allocation ends in a defined failure after the
 /// retries, reported exactly once and in bounded time; the executor keeps running and works again once S3 does.
 /// </summary>
-public sealed class S3FaultAllocationTests
+public abstract class S3FaultAllocationTests<TProtocols>
+    where TProtocols : IProtocols
 {
     private const string Bucket = "faults";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
@@ -22,7 +23,7 @@ public sealed class S3FaultAllocationTests
     public async Task S3StoppedWhileAnAllocationRunsEndsItInADefinedFailureReportedOnce()
     {
         await using var s3 = await S3rverProcess.StartAsync(Bucket);
-        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: S3Bucket.ExecutorEnvironment(s3.ServiceUrl));
+        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: S3Bucket.ExecutorEnvironment(s3.ServiceUrl), protocols: TProtocols.Combination);
         using var bucket = new S3Bucket(Bucket, s3.ServiceUrl);
         var server = scenario.Server;
         var fe = await bucket.AddFunctionExecutorAsync(scenario, TestFunctions.SleepFor(3000), "stopped");
@@ -62,7 +63,7 @@ public sealed class S3FaultAllocationTests
     {
         await using var s3 = await S3rverProcess.StartAsync(Bucket);
         await using var proxy = await RecordingProxy.StartAsync(s3.ServiceUrl);
-        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: S3Bucket.ExecutorEnvironment(proxy.Url));
+        await using var scenario = await ExecutorScenario.StartAsync(new FakeServerOptions { BlobStoreUrl = $"s3://{Bucket}" }, environment: S3Bucket.ExecutorEnvironment(proxy.Url), protocols: TProtocols.Combination);
         using var bucket = new S3Bucket(Bucket, s3.ServiceUrl);
         var server = scenario.Server;
         var fe = await bucket.AddFunctionExecutorAsync(scenario, TestFunctions.Echo, "errors");
@@ -97,4 +98,12 @@ public sealed class S3FaultAllocationTests
         await bucket.PutAsync(key, bytes);
         return server.Blobs.Describe(key, bytes, PayloadEncodings.Json);
     }
+}
+
+/// <summary><see cref="S3FaultAllocationTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class S3FaultAllocationTests
+{
+    public sealed class V1Fe012 : S3FaultAllocationTests<Protocols.V1Fe012>;
+
+    public sealed class V2Fe013 : S3FaultAllocationTests<Protocols.V2Fe013>;
 }

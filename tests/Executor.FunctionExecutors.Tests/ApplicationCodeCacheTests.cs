@@ -13,8 +13,8 @@ namespace Executor.FunctionExecutors.Tests;
 /// Application code is downloaded once per (namespace, application, version, sha256) and reused from
 /// &lt;cache&gt;/application_cache by later FEs; an entry that no longer matches its sha256 is never trusted.
 /// </summary>
-[Collection(SharedExecutorFixture.Collection)]
-public sealed partial class ApplicationCodeCacheTests(SharedExecutorFixture fixture)
+public abstract partial class ApplicationCodeCacheTests<TProtocols>(SharedExecutorFixture<TProtocols> fixture)
+    where TProtocols : IProtocols
 {
     private const string Application = "cached";
 
@@ -91,4 +91,14 @@ public sealed partial class ApplicationCodeCacheTests(SharedExecutorFixture fixt
 
     [GeneratedRegex(@"^(?<name>[a-z_]+?)(_total)?(\{[^}]*\})? (?<value>\d+)", RegexOptions.Multiline)]
     private static partial Regex CounterLine();
+}
+
+/// <summary><see cref="ApplicationCodeCacheTests{TProtocols}"/> on the diagonal, each on the shared executor of its combination.</summary>
+public static class ApplicationCodeCacheTests
+{
+    [Collection(SharedExecutorFixture.V1Fe012)]
+    public sealed class V1Fe012(SharedExecutorFixture<Protocols.V1Fe012> fixture) : ApplicationCodeCacheTests<Protocols.V1Fe012>(fixture);
+
+    [Collection(SharedExecutorFixture.V2Fe013)]
+    public sealed class V2Fe013(SharedExecutorFixture<Protocols.V2Fe013> fixture) : ApplicationCodeCacheTests<Protocols.V2Fe013>(fixture);
 }

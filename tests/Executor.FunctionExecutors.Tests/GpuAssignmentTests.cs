@@ -1,5 +1,6 @@
 using Executor.FunctionExecutors.Tests.Infrastructure;
 using Executor.Protocol.ServerV1;
+using Executor.TestHost;
 using Executor.Testing;
 using TestFunctionExecutor;
 
@@ -7,7 +8,7 @@ namespace Executor.FunctionExecutors.Tests;
 
 /// <summary>
 /// An executor whose nvidia-smi is a script printing the real H100 capture plus a second H100 (same format, another
-/// index and uuid): the host offers two H100 GPUs.
+/// index and uuid): the host offers two H100 GPUs. GPU assignment does not depend on the protocols: v1 with FE 0.1.2.
 /// </summary>
 public sealed class TwoGpuFixture : ScenarioFixture
 {
@@ -16,6 +17,7 @@ public sealed class TwoGpuFixture : ScenarioFixture
     private readonly TempDirectory _bin = new("fake-nvidia-smi");
 
     public TwoGpuFixture()
+        : base(ProtocolCombination.V1Fe012)
     {
         var fixture = RepositoryPaths.Fixture("nvidia-smi", "nvidia-smi-query-h100.csv");
         var real = File.ReadAllText(fixture).Trim();

@@ -1,5 +1,6 @@
 using Executor.FunctionExecutors.Tests.Infrastructure;
 using Executor.Protocol.ServerV1;
+using Executor.TestHost;
 using TestFunctionExecutor;
 
 namespace Executor.FunctionExecutors.Tests;
@@ -9,8 +10,8 @@ namespace Executor.FunctionExecutors.Tests;
 /// interval + N × (timeout + interval) for a hang (≈ 5 s here), one interval for an explicit "unhealthy", and the exit
 /// itself for a crash; the tests allow 30 s on top for a loaded machine.
 /// </summary>
-[Collection(SharedExecutorFixture.Collection)]
-public sealed class HealthTests(SharedExecutorFixture fixture)
+public abstract class HealthTests<TProtocols>(SharedExecutorFixture<TProtocols> fixture)
+    where TProtocols : IProtocols
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
@@ -37,4 +38,14 @@ public sealed class HealthTests(SharedExecutorFixture fixture)
             Assert.Contains($"function executor {fe.Id} is unhealthy: {SharedExecutorFixture.TimeoutsBeforeUnhealthy} health checks timed out", scenario.Executor.Output, StringComparison.Ordinal);
         }
     }
+}
+
+/// <summary><see cref="HealthTests{TProtocols}"/> on the diagonal, each on the shared executor of its combination.</summary>
+public static class HealthTests
+{
+    [Collection(SharedExecutorFixture.V1Fe012)]
+    public sealed class V1Fe012(SharedExecutorFixture<Protocols.V1Fe012> fixture) : HealthTests<Protocols.V1Fe012>(fixture);
+
+    [Collection(SharedExecutorFixture.V2Fe013)]
+    public sealed class V2Fe013(SharedExecutorFixture<Protocols.V2Fe013> fixture) : HealthTests<Protocols.V2Fe013>(fixture);
 }

@@ -1,13 +1,14 @@
 using Executor.FunctionExecutors.Tests.Infrastructure;
 using Executor.Protocol.ServerV1;
+using Executor.TestHost;
 using Executor.Testing;
 using TestFunctionExecutor;
 
 namespace Executor.FunctionExecutors.Tests;
 
 /// <summary>An FE from placement to removal: spawned, initialized, RUNNING, then killed and gone from the report.</summary>
-[Collection(SharedExecutorFixture.Collection)]
-public sealed class LifecycleTests(SharedExecutorFixture fixture)
+public abstract class LifecycleTests<TProtocols>(SharedExecutorFixture<TProtocols> fixture)
+    where TProtocols : IProtocols
 {
     [Fact]
     public async Task FunctionExecutorStartsRunsAndLeavesNoProcessOnceRemoved()
@@ -32,13 +33,8 @@ public sealed class LifecycleTests(SharedExecutorFixture fixture)
         Assert.Empty(FunctionExecutorProcessTable.Find(fe.Id));
         Assert.DoesNotContain(Directory.GetFiles(records), f => File.ReadAllText(f).Contains(fe.Id, StringComparison.Ordinal));
 
-        // A removal is not a termination: the FE simply vanishes from the next reports.
-        var firstWithout = server.Reports.First(r => r.Sequence > removedAt && r.Succeeded && ReportLog.StateOf(r, fe.Id) is null);
-        Assert.All(
-            server.Reports.Where(r => r.Sequence > removedAt && r.Sequence < firstWithout.Sequence),
-            r => Assert.NotEqual(FunctionExecutorStatus.Terminated, ReportLog.StateOf(r, fe.Id)?.Status));
-        var latest = await server.WaitForReportAsync(r => r.Succeeded, ReportLog.Patience, afterSequence: firstWithout.Sequence);
-        Assert.Null(ReportLog.StateOf(latest, fe.Id));
+        // A removal is not a failure: the FE is simply reported gone.
+        await scenario.AssertRemovalReportedAsGoneAsync(fe.Id, removedAt, ReportLog.Patience);
     }
 
     [Fact]
@@ -56,11 +52,14 @@ public sealed class LifecycleTests(SharedExecutorFixture fixture)
         Assert.True(environment.ContainsKey("PATH"));
         Assert.False(environment.ContainsKey("CUDA_VISIBLE_DEVICES"), "a host without GPUs sets no GPU visibility");
 
+        // The test host's FE protocol reached the FE through the passthrough list, next to the fixture's own slots.
+        Assert.Equal(scenario.Protocols.FunctionExecutor, environment.GetValueOrDefault(TestFunctions.ProtocolVariable));
+
         // stdout and stderr of the FE land in its diagnostics log under the cache path.
         var logs = Path.Combine(scenario.Executor.CachePath, "fe-logs");
         var log = Assert.Single(Directory.GetFiles(logs), f => Path.GetFileName(f).Contains(fe.Id, StringComparison.Ordinal));
         await Eventually.TrueAsync(
-            () => ReadShared(log).Contains($"test-function-executor[{fe.Id}]", StringComparison.Ordinal),
+            () => ReadShared(log).Contains($"test-function-executor[{fe.Id}]", StringComparison.Ordinal) && ReadShared(log).Contains($", protocol {scenario.Protocols.FunctionExecutor}", StringComparison.Ordinal),
             ReportLog.Patience,
             "the FE's own output is in its diagnostics log");
     }
@@ -71,4 +70,14 @@ public sealed class LifecycleTests(SharedExecutorFixture fixture)
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }
+}
+
+/// <summary><see cref="LifecycleTests{TProtocols}"/> on the diagonal, each on the shared executor of its combination.</summary>
+public static class LifecycleTests
+{
+    [Collection(SharedExecutorFixture.V1Fe012)]
+    public sealed class V1Fe012(SharedExecutorFixture<Protocols.V1Fe012> fixture) : LifecycleTests<Protocols.V1Fe012>(fixture);
+
+    [Collection(SharedExecutorFixture.V2Fe013)]
+    public sealed class V2Fe013(SharedExecutorFixture<Protocols.V2Fe013> fixture) : LifecycleTests<Protocols.V2Fe013>(fixture);
 }

@@ -6,13 +6,16 @@ using TestFunctionExecutor;
 
 namespace Executor.FunctionExecutors.Tests;
 
-/// <summary>FEs outlive an executor killed with SIGKILL (they lead their own sessions); the next executor on the same cache kills them.</summary>
+/// <summary>
+/// FEs outlive an executor killed with SIGKILL (they lead their own sessions); the next executor on the same cache kills
+/// them. Process handling does not depend on the protocols: v1 with FE 0.1.2.
+/// </summary>
 public sealed class OrphanReapingTests
 {
     [Fact]
     public async Task RestartedExecutorKillsTheFunctionExecutorsOfAKilledOne()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012);
         var server = scenario.Server;
         var fes = new[]
         {
@@ -32,7 +35,7 @@ public sealed class OrphanReapingTests
             scenario.Executor.Kill();
             Assert.All(pids, pid => Assert.True(FunctionExecutorProcessTable.IsAlive(pid), $"FE {pid} died with the executor; nothing to reap"));
 
-            restarted = await ExecutorProcess.StartAsync(server.Address, scenario.Executor.CachePath);
+            restarted = await scenario.StartExecutorAsync(scenario.Executor.CachePath);
 
             // Reaping happens before the executor reports ready.
             Assert.All(pids, pid => Assert.False(FunctionExecutorProcessTable.IsAlive(pid), $"orphan FE {pid} survived the restart"));

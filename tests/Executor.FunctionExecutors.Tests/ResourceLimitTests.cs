@@ -1,11 +1,15 @@
 using Executor.FunctionExecutors.Tests.Infrastructure;
 using Executor.Protocol.ServerV1;
+using Executor.TestHost;
 using TestFunctionExecutor;
 
 namespace Executor.FunctionExecutors.Tests;
 
-/// <summary>An executor that books cpu, memory and disk (production behaviour; the test host turns it off by default).</summary>
-public sealed class EnforcingFixture : ScenarioFixture
+/// <summary>
+/// An executor that books cpu, memory and disk (production behaviour; the test host turns it off by default). Host
+/// resources do not depend on the protocols, and the test reads the v1 blame list: v1 with FE 0.1.2.
+/// </summary>
+public sealed class EnforcingFixture() : ScenarioFixture(ProtocolCombination.V1Fe012)
 {
     protected override IReadOnlyDictionary<string, string>? Environment => new Dictionary<string, string>
     {

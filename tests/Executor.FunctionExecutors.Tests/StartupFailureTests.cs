@@ -1,5 +1,6 @@
 using Executor.FunctionExecutors.Tests.Infrastructure;
 using Executor.Protocol.ServerV1;
+using Executor.TestHost;
 using TestFunctionExecutor;
 
 namespace Executor.FunctionExecutors.Tests;
@@ -9,8 +10,8 @@ namespace Executor.FunctionExecutors.Tests;
 /// STARTUP_FAILED_* result, and those results acknowledged before the Server hears TERMINATED (it applies a termination
 /// before the results of the same report).
 /// </summary>
-[Collection(SharedExecutorFixture.Collection)]
-public sealed class StartupFailureTests(SharedExecutorFixture fixture)
+public abstract class StartupFailureTests<TProtocols>(SharedExecutorFixture<TProtocols> fixture)
+    where TProtocols : IProtocols
 {
     [Theory]
     [InlineData(TestFunctions.InitError, 300_000u, FunctionExecutorTerminationReason.StartupFailedFunctionError, AllocationFailureReason.StartupFailedFunctionError)]
@@ -31,7 +32,6 @@ public sealed class StartupFailureTests(SharedExecutorFixture fixture)
         var terminated = await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Terminated);
         var state = ReportLog.StateOf(terminated, fe.Id)!;
         Assert.Equal(expectedReason, state.TerminationReason);
-        Assert.Equal(allocations.Select(a => a.AllocationId).Order(), state.AllocationIdsCausedTermination.Order());
         Assert.Empty(FunctionExecutorProcessTable.Find(fe.Id));
         Assert.DoesNotContain(server.Reports, r => ReportLog.StateOf(r, fe.Id)?.Status == FunctionExecutorStatus.Running);
 
@@ -44,13 +44,22 @@ public sealed class StartupFailureTests(SharedExecutorFixture fixture)
 
         foreach (var allocation in allocations)
         {
-            var result = server.GetAcceptedResult(allocation.AllocationId);
-            Assert.NotNull(result);
+            var result = await server.WaitForResultAsync(allocation.AllocationId, ReportLog.Patience);
             Assert.Equal(AllocationOutcomeCode.Failure, result.OutcomeCode);
             Assert.Equal(expectedFailure, result.FailureReason);
-            var carrier = server.ReportAccepting(allocation.AllocationId);
-            Assert.True(carrier.Sequence < terminated.Sequence, $"result of {allocation.AllocationId} (report {carrier.Sequence}) was not acknowledged before TERMINATED (report {terminated.Sequence})");
-            Assert.NotEqual(FunctionExecutorStatus.Terminated, ReportLog.StateOf(carrier, fe.Id)?.Status);
         }
+
+        scenario.AssertTerminationBlames(state, [.. allocations.Select(a => a.AllocationId)]);
+        scenario.AssertFailedAlongWithTheirFunctionExecutor(fe.Id, terminated, allocations.Select(a => a.AllocationId));
     }
+}
+
+/// <summary><see cref="StartupFailureTests{TProtocols}"/> on the diagonal, each on the shared executor of its combination.</summary>
+public static class StartupFailureTests
+{
+    [Collection(SharedExecutorFixture.V1Fe012)]
+    public sealed class V1Fe012(SharedExecutorFixture<Protocols.V1Fe012> fixture) : StartupFailureTests<Protocols.V1Fe012>(fixture);
+
+    [Collection(SharedExecutorFixture.V2Fe013)]
+    public sealed class V2Fe013(SharedExecutorFixture<Protocols.V2Fe013> fixture) : StartupFailureTests<Protocols.V2Fe013>(fixture);
 }

@@ -9,7 +9,8 @@ using TestFunctionExecutor;
 namespace Executor.ReliabilityTests;
 
 /// <summary>The cache file system fills up, then turns read-only: FE starts fail with a defined reason, the executor keeps running and recovers.</summary>
-public sealed class DiskTests
+public abstract class DiskTests<TProtocols>
+    where TProtocols : IProtocols
 {
     [Fact]
     public async Task AFullCacheFileSystemFailsFunctionExecutorStartsWithAnInternalStartupErrorAndTheExecutorKeepsRunning()
@@ -22,8 +23,10 @@ public sealed class DiskTests
         FakeServer? server = null;
         try
         {
-            server = await FakeServer.StartAsync(new FakeServerOptions { BlobStoreDirectory = temp.Combine("blobs") });
-            executor = await ExecutorProcess.StartAsync(server.Address, cache, environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:00:01", ["EXECUTOR__MinFreeCacheBytes"] = "524288" });
+            var protocols = TProtocols.Combination;
+            server = await FakeServer.StartAsync(new FakeServerOptions { BlobStoreDirectory = temp.Combine("blobs"), Protocol = protocols.Server });
+            var environment = FunctionExecutorEnvironment.WithProtocol(new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:00:01", ["EXECUTOR__MinFreeCacheBytes"] = "524288" }, protocols.FunctionExecutor);
+            executor = await ExecutorProcess.StartAsync(server.Address, cache, environment: environment);
             executorId = (await server.WaitForRegisteredExecutorAsync(timeout: Host.Patience)).ExecutorId;
 
             // Fill the file system to the last byte.
@@ -131,4 +134,12 @@ public sealed class DiskTests
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', args)} failed: {error}");
     }
+}
+
+/// <summary><see cref="DiskTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class DiskTests
+{
+    public sealed class V1Fe012 : DiskTests<Protocols.V1Fe012>;
+
+    public sealed class V2Fe013 : DiskTests<Protocols.V2Fe013>;
 }

@@ -8,12 +8,13 @@ using TestFunctionExecutor;
 namespace Executor.ReliabilityTests;
 
 /// <summary>The executor itself dies (SIGKILL) or is stopped (SIGTERM) while allocations run.</summary>
-public sealed class ExecutorFaultTests
+public abstract class ExecutorFaultTests<TProtocols>
+    where TProtocols : IProtocols
 {
     [Fact]
     public async Task SigkillUnderLoadThenRestartOnTheSameCacheReapsOrphansRefetchesCorruptCodeAndRegistersAsANewExecutor()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: TProtocols.Combination);
         var server = scenario.Server;
         var cache = scenario.Executor.CachePath;
         var oldId = scenario.ExecutorId;
@@ -51,7 +52,7 @@ public sealed class ExecutorFaultTests
             var original = await File.ReadAllBytesAsync(codeEntries[1]);
             await File.WriteAllBytesAsync(codeEntries[1], Enumerable.Repeat((byte)'X', original.Length).ToArray());
 
-            restarted = await ExecutorProcess.StartAsync(server.Address, cache);
+            restarted = await scenario.StartExecutorAsync(cache);
             Assert.All(orphans, pid => Assert.False(Host.IsAlive(pid), $"orphan FE {pid} survived the restart"));
             Assert.Empty(Host.FunctionExecutorPids(oldId));
             Assert.Empty(Host.PidRecords(cache));
@@ -99,7 +100,7 @@ public sealed class ExecutorFaultTests
     [Fact]
     public async Task SigtermUnderLoadReportsOrCancelsEveryInFlightAllocationReportsStoppedAndExitsZeroWithNoProcessLeft()
     {
-        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:00:01" });
+        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:00:01" }, protocols: TProtocols.Combination);
         var server = scenario.Server;
         try
         {
@@ -150,4 +151,12 @@ public sealed class ExecutorFaultTests
 
         return count;
     }
+}
+
+/// <summary><see cref="ExecutorFaultTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class ExecutorFaultTests
+{
+    public sealed class V1Fe012 : ExecutorFaultTests<Protocols.V1Fe012>;
+
+    public sealed class V2Fe013 : ExecutorFaultTests<Protocols.V2Fe013>;
 }

@@ -10,12 +10,13 @@ namespace Executor.ReliabilityTests;
 /// Every way an FE can go wrong, at the same time on one executor: each ends with its defined termination and failure
 /// reason, and afterwards nothing is left (process, pid record, work directory, listening port).
 /// </summary>
-public sealed class FunctionExecutorFaultTests
+public abstract class FunctionExecutorFaultTests<TProtocols>
+    where TProtocols : IProtocols
 {
     [Fact]
     public async Task FaultyFunctionExecutorsEndWithTheirReasonsAndLeaveNoProcessFileOrPortBehind()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: TProtocols.Combination);
         var server = scenario.Server;
         try
         {
@@ -85,7 +86,21 @@ public sealed class FunctionExecutorFaultTests
             Host.KillFunctionExecutorsOf(scenario.ExecutorId);
         }
     }
+}
 
+/// <summary><see cref="FunctionExecutorFaultTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class FunctionExecutorFaultTests
+{
+    public sealed class V1Fe012 : FunctionExecutorFaultTests<Protocols.V1Fe012>;
+
+    public sealed class V2Fe013 : FunctionExecutorFaultTests<Protocols.V2Fe013>;
+}
+
+/// <summary>
+/// An FE port taken by another process. FE process launch does not depend on the protocols: v1 with FE 0.1.2.
+/// </summary>
+public sealed class FunctionExecutorPortTests
+{
     [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task AnFePortTakenByAnotherProcessIsRetriedOnAnotherPortAndThatProcessIsLeftAlone()
@@ -112,7 +127,7 @@ public sealed class FunctionExecutorFaultTests
             """);
         File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        await using var scenario = await ExecutorScenario.StartAsync(executorArguments: ["--function-executor-command", wrapper]);
+        await using var scenario = await ExecutorScenario.StartAsync(executorArguments: ["--function-executor-command", wrapper], protocols: ProtocolCombination.V1Fe012);
         var server = scenario.Server;
         var squatter = 0;
         try

@@ -11,7 +11,10 @@ using TestFunctionExecutor;
 
 namespace Executor.ReliabilityTests;
 
-/// <summary>Monitoring stays on loopback, secrets never leak, blob confinement holds against hostile URIs.</summary>
+/// <summary>
+/// Monitoring stays on loopback, secrets never leak, blob confinement holds against hostile URIs. Executor-side
+/// guards, independent of the protocols: v1 with FE 0.1.2.
+/// </summary>
 public sealed class SecurityTests
 {
     private const string Secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCY-RELIABILITY-SECRET";
@@ -19,7 +22,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task MonitoringListensOnLoopbackOnlyAndEnvironmentSecretsAppearNowhere()
     {
-        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string>
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012, environment: new Dictionary<string, string>
         {
             ["AWS_SECRET_ACCESS_KEY"] = Secret,
             ["AWS_SESSION_TOKEN"] = Secret + "-token",

@@ -7,7 +7,8 @@ using TestFunctionExecutor;
 namespace Executor.ReliabilityTests;
 
 /// <summary>The Server disappears for a long time, or comes back with no memory of the executor.</summary>
-public sealed class ServerLossTests
+public abstract class ServerLossTests<TProtocols>
+    where TProtocols : IProtocols
 {
     private static readonly Dictionary<string, string> FastReports = new() { ["EXECUTOR__ReportInterval"] = "00:00:01" };
 
@@ -16,7 +17,7 @@ public sealed class ServerLossTests
     {
         // Default report settings and the Server's real 30 s liveness window: while the Server refuses connections the
         // executor retries every second, so its first report after a 20 s outage lands before it would be deregistered.
-        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: TProtocols.Combination);
         var server = scenario.Server;
         Assert.Equal(TimeSpan.FromSeconds(30), server.LivenessTimeout);
         var executorId = scenario.ExecutorId;
@@ -70,7 +71,7 @@ public sealed class ServerLossTests
     [Fact]
     public async Task AfterAnEmptyRestartAdoptedFunctionExecutorsKeepTheirProcessAndInFlightResultsAreDeliveredOnce()
     {
-        await using var scenario = await ExecutorScenario.StartAsync(environment: FastReports);
+        await using var scenario = await ExecutorScenario.StartAsync(environment: FastReports, protocols: TProtocols.Combination);
         var server = scenario.Server;
         server.AdoptUntrackedFunctionExecutors = true;
         var fe = scenario.AddFunctionExecutor(TestFunctions.SleepFor(3000), maxConcurrency: 2);
@@ -105,7 +106,7 @@ public sealed class ServerLossTests
     [Fact]
     public async Task AfterAnEmptyRestartThatDoesNotAdoptTheFunctionExecutorsTheExecutorStopsThemAndLeavesNothingBehind()
     {
-        await using var scenario = await ExecutorScenario.StartAsync(environment: FastReports);
+        await using var scenario = await ExecutorScenario.StartAsync(environment: FastReports, protocols: TProtocols.Combination);
         var server = scenario.Server;
         var fes = new[]
         {
@@ -148,4 +149,12 @@ public sealed class ServerLossTests
         Assert.Equal(AllocationOutcomeCode.Success, (await server.WaitForResultAsync(allocationAfter.AllocationId, Host.Patience)).OutcomeCode);
         Assert.Single(Host.FunctionExecutorPids(scenario.ExecutorId));
     }
+}
+
+/// <summary><see cref="ServerLossTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class ServerLossTests
+{
+    public sealed class V1Fe012 : ServerLossTests<Protocols.V1Fe012>;
+
+    public sealed class V2Fe013 : ServerLossTests<Protocols.V2Fe013>;
 }

@@ -7,15 +7,19 @@ using TestFunctionExecutor;
 
 namespace Executor.ReliabilityTests;
 
-/// <summary>The Server answers reports with errors or too late, or closes the desired-state stream under the executor.</summary>
-public sealed class ServerMisbehaviourTests
+/// <summary>
+/// The Server answers reports (v2: heartbeats) with errors or too late, or ends the desired-state stream (v2: the held
+/// command poll) under the executor.
+/// </summary>
+public abstract class ServerMisbehaviourTests<TProtocols>
+    where TProtocols : IProtocols
 {
     private static readonly Dictionary<string, string> FastReports = new() { ["EXECUTOR__ReportInterval"] = "00:00:01" };
 
     [Fact]
     public async Task ReportsFailedWithEachErrorCodeOrDelayedPastTheDeadlineStillDeliverEveryResultOnce()
     {
-        await using var scenario = await ExecutorScenario.StartAsync(environment: FastReports);
+        await using var scenario = await ExecutorScenario.StartAsync(environment: FastReports, protocols: TProtocols.Combination);
         var server = scenario.Server;
         var fe = scenario.AddFunctionExecutor(TestFunctions.SleepFor(500), maxConcurrency: 2);
         await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Running);
@@ -59,7 +63,7 @@ public sealed class ServerMisbehaviourTests
     [Fact]
     public async Task StreamsAbortedOrEndedMidWayReopenAndWorkContinuesWithoutLoss()
     {
-        await using var scenario = await ExecutorScenario.StartAsync(environment: FastReports);
+        await using var scenario = await ExecutorScenario.StartAsync(environment: FastReports, protocols: TProtocols.Combination);
         var server = scenario.Server;
         var fe = scenario.AddFunctionExecutor(TestFunctions.SleepFor(1000), maxConcurrency: 4);
         await server.WaitForStatusAsync(fe.Id, FunctionExecutorStatus.Running);
@@ -79,9 +83,9 @@ public sealed class ServerMisbehaviourTests
                 async () => { var body = (await scenario.Executor.GetAsync("/state/desired")).Body; return inFlight.All(a => body.Contains(a.AllocationId, StringComparison.Ordinal)); },
                 Host.Patience,
                 $"{name}: allocations received");
-            var opened = server.StreamOpenCount;
+            var reads = scenario.DesiredStateReads;
             breakStream();
-            await server.WaitUntilAsync(s => s.StreamOpenCount > opened && s.OpenStreamCount >= 1, Host.Patience, $"{name}: stream reopened");
+            await scenario.WaitForDesiredStateReadAsync(reads, Host.Patience);
 
             // Work placed after the reopen arrives through the new stream.
             var afterwards = scenario.AddAllocation(fe);
@@ -96,4 +100,12 @@ public sealed class ServerMisbehaviourTests
         Assert.All(all, a => Assert.Equal(0, server.GetReportStats(a.AllocationId).DuplicateCount));
         Assert.Equal(200, (await scenario.Executor.GetAsync("/monitoring/startup")).Status);
     }
+}
+
+/// <summary><see cref="ServerMisbehaviourTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class ServerMisbehaviourTests
+{
+    public sealed class V1Fe012 : ServerMisbehaviourTests<Protocols.V1Fe012>;
+
+    public sealed class V2Fe013 : ServerMisbehaviourTests<Protocols.V2Fe013>;
 }

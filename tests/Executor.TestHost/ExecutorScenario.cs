@@ -6,17 +6,22 @@ using FakeIndexifyServer;
 namespace Executor.TestHost;
 
 /// <summary>One test's world: a fake Server with a file:// blob root, a cache directory and a running executor.</summary>
-public sealed class ExecutorScenario : IAsyncDisposable
+public sealed partial class ExecutorScenario : IAsyncDisposable
 {
     private readonly TempDirectory _temp;
     private readonly HashSet<string> _writtenCode = new(StringComparer.Ordinal);
+    private readonly bool _readableLogs;
 
-    private ExecutorScenario(TempDirectory temp, FakeServer server, ExecutorProcess executor, string executorId)
+    private ExecutorScenario(TempDirectory temp, FakeServer server, ExecutorProcess executor, string executorId, ProtocolCombination protocols, IReadOnlyList<string> executorArguments, IReadOnlyDictionary<string, string> executorEnvironment, bool readableLogs)
     {
         _temp = temp;
         Server = server;
         Executor = executor;
         ExecutorId = executorId;
+        Protocols = protocols;
+        ExecutorArguments = executorArguments;
+        ExecutorEnvironment = executorEnvironment;
+        _readableLogs = readableLogs;
     }
 
     public FakeServer Server { get; }
@@ -27,16 +32,34 @@ public sealed class ExecutorScenario : IAsyncDisposable
 
     public string Root => _temp.Path;
 
-    public static async Task<ExecutorScenario> StartAsync(FakeServerOptions? serverOptions = null, IEnumerable<string>? executorArguments = null, IReadOnlyDictionary<string, string>? environment = null, bool readableLogs = true)
+    /// <summary>The fake Server's protocol and the protocol of every FE the executor starts.</summary>
+    public ProtocolCombination Protocols { get; }
+
+    /// <summary>The extra arguments the executor was started with.</summary>
+    public IReadOnlyList<string> ExecutorArguments { get; }
+
+    /// <summary>The extra environment the executor was started with, including the FE protocol's passthrough.</summary>
+    public IReadOnlyDictionary<string, string> ExecutorEnvironment { get; }
+
+    /// <summary>
+    /// Starts a fake Server in <paramref name="protocols"/>' Server protocol (default v1 with FE protocol 0.1.2) and an
+    /// executor against it with <c>--server-protocol auto</c> (unless <paramref name="executorArguments"/> say
+    /// otherwise) whose FEs all speak <paramref name="protocols"/>' FE protocol; returns once the executor registered.
+    /// </summary>
+    public static async Task<ExecutorScenario> StartAsync(FakeServerOptions? serverOptions = null, IEnumerable<string>? executorArguments = null, IReadOnlyDictionary<string, string>? environment = null, bool readableLogs = true, ProtocolCombination? protocols = null)
     {
+        protocols ??= ProtocolCombination.V1Fe012;
         var temp = new TempDirectory("executor-e2e");
-        var server = await FakeServer.StartAsync(serverOptions ?? new FakeServerOptions { BlobStoreDirectory = Path.Combine(temp.Path, "blobs") });
+        var options = (serverOptions ?? new FakeServerOptions { BlobStoreDirectory = Path.Combine(temp.Path, "blobs") }) with { Protocol = protocols.Server };
+        var arguments = executorArguments?.ToList() ?? [];
+        var executorEnvironment = FunctionExecutorEnvironment.WithProtocol(environment, protocols.FunctionExecutor);
+        var server = await FakeServer.StartAsync(options);
         ExecutorProcess? executor = null;
         try
         {
-            executor = await ExecutorProcess.StartAsync(server.Address, Path.Combine(temp.Path, "cache"), executorArguments, environment, readableLogs: readableLogs);
+            executor = await ExecutorProcess.StartAsync(server.Address, Path.Combine(temp.Path, "cache"), arguments, executorEnvironment, readableLogs: readableLogs);
             var registered = await server.WaitForRegisteredExecutorAsync(timeout: TimeSpan.FromSeconds(30));
-            return new ExecutorScenario(temp, server, executor, registered.ExecutorId);
+            return new ExecutorScenario(temp, server, executor, registered.ExecutorId, protocols, arguments, executorEnvironment, readableLogs);
         }
         catch
         {
@@ -50,6 +73,14 @@ public sealed class ExecutorScenario : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Another executor process against this scenario's Server with the same arguments and environment (so the same FE
+    /// protocol), e.g. a restart on <see cref="ExecutorProcess.CachePath"/> after a kill, or a second executor on another
+    /// cache. The caller disposes it.
+    /// </summary>
+    public Task<ExecutorProcess> StartExecutorAsync(string cachePath) =>
+        ExecutorProcess.StartAsync(Server.Address, cachePath, ExecutorArguments, ExecutorEnvironment, readableLogs: _readableLogs);
 
     /// <summary>Adds an FE whose behaviour is the test FE function <paramref name="function"/>, with a real code zip on disk.</summary>
     public FunctionExecutorDescription AddFunctionExecutor(string function, uint maxConcurrency = 1, uint allocationTimeoutMs = 300_000, uint initializationTimeoutMs = 300_000, string application = "app", string version = "1", GPUResources? gpu = null, ulong memoryMib = 1024)

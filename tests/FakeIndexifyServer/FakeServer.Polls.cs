@@ -12,6 +12,13 @@ namespace FakeIndexifyServer;
 public sealed partial class FakeServer
 {
     private readonly List<ReceivedPoll> _polls = [];
+    private int _commandPollCount;
+
+    /// <summary>
+    /// poll_commands calls received since start, answered, held or refused: v2's counterpart of
+    /// <see cref="StreamOpenCount"/> (<see cref="Polls"/> records a held poll only once it is answered).
+    /// </summary>
+    public int CommandPollCount => Read(() => _commandPollCount);
 
     internal async Task<V2.PollCommandsResponse> HandlePollCommandsAsync(V2.PollCommandsRequest request, ServerCallContext context)
     {
@@ -79,6 +86,11 @@ public sealed partial class FakeServer
     private PollStart<T> StartPoll<T>(PollKind kind, string executorId, ulong? ack, Func<ExecutorRecord, SequencedOutbox<T>> outboxOf, DateTimeOffset receivedAt)
         where T : IMessage
     {
+        if (kind == PollKind.Commands)
+        {
+            _commandPollCount++;
+        }
+
         if (!_executors.TryGetValue(executorId, out var executor) || !executor.IsRegistered)
         {
             RecordPoll<T>(receivedAt, executorId, kind, ack, StatusCode.NotFound, "executor not registered", wasHeld: false, []);

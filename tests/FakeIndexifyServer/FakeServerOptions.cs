@@ -2,8 +2,11 @@ using Microsoft.Extensions.Logging;
 
 namespace FakeIndexifyServer;
 
-/// <summary>Start-up settings of a <see cref="FakeServer"/>. Most behaviour knobs can also be changed later on the server itself.</summary>
-public sealed class FakeServerOptions
+/// <summary>
+/// Start-up settings of a <see cref="FakeServer"/>. Most behaviour knobs can also be changed later on the server itself.
+/// A record, so a test host can derive variants (<c>options with { Protocol = ServerProtocol.V2 }</c>).
+/// </summary>
+public sealed record FakeServerOptions
 {
     /// <summary>Serve TLS with this certificate (with private key) instead of plaintext h2c.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }

@@ -166,6 +166,7 @@ internal sealed class AllocationRunner012(Allocation allocation, FunctionExecuto
         // Both the current and the deprecated fields, as the real FE fills them.
         var watcher = new AllocationFunctionCallWatcher { Id = id, WatcherId = id, RootFunctionCallId = call.Id, FunctionCallId = call.Id };
         AllocationFunctionCallResult result;
+        FeLog.Info($"allocation {Id}: watching function call {call.Id} (watcher {id})");
         try
         {
             var reply = await RequestAsync(WatcherKey(id), s => s.FunctionCallWatchers.Add(watcher),

@@ -14,5 +14,8 @@ internal sealed class QueuedFunctionCall(string key, ProtoV2.AllocationLogEntry 
 
     public TaskCompletionSource Accepted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Callers waiting for <see cref="Accepted"/>; the call is withdrawn when the last one gives up.</summary>
+    public int Waiters { get; set; }
+
     public static string KeyOf(string allocationId, string rootFunctionCallId) => allocationId + "\n" + rootFunctionCallId;
 }

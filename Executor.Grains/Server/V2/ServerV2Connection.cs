@@ -611,9 +611,10 @@ public sealed partial class ServerV2Connection : IServerConnection
         }
 
         Task accepted;
+        var key = QueuedFunctionCall.KeyOf(request.AllocationId, request.Updates.RootFunctionCallId);
         lock (_gate)
         {
-            accepted = _outbox.AddCall(QueuedFunctionCall.KeyOf(request.AllocationId, request.Updates.RootFunctionCallId), entry);
+            accepted = _outbox.AddCall(key, entry);
         }
 
         _metrics.CallFunctionRpcs.Add(1);
@@ -628,10 +629,22 @@ public sealed partial class ServerV2Connection : IServerConnection
         {
             await accepted.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
         }
-        catch (TimeoutException ex)
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
+            // Like an RPC attempt that failed: the call is not offered again unless the caller retries, so a call
+            // whose caller gave up (and told the FE it did not start) never starts later.
+            lock (_gate)
+            {
+                _outbox.Withdraw(key);
+            }
+
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
             _metrics.CallFunctionRpcErrors.Add(1);
-            throw new ServerRpcException($"call_function was not accepted by the Server within {timeout.TotalSeconds:0.#} s (it stays queued)", ex, retriable: true);
+            throw new ServerRpcException($"call_function was not accepted by the Server within {timeout.TotalSeconds:0.#} s", ex, retriable: true);
         }
         finally
         {

@@ -41,23 +41,6 @@ internal static class ScenarioExtensions
         Xunit.Assert.Equal(0, stats.DuplicateCount);
     }
 
-    /// <summary>The test FE's stdout+stderr as the executor captured it (cache/fe-logs/&lt;fe id&gt;.log).</summary>
-    public static string ReadFunctionExecutorLog(this ExecutorScenario scenario, string functionExecutorId)
-    {
-        var directory = Path.Combine(scenario.Executor.CachePath, "fe-logs");
-        var file = Directory.Exists(directory)
-            ? Directory.EnumerateFiles(directory, "*.log").FirstOrDefault(f => Path.GetFileNameWithoutExtension(f).Contains(functionExecutorId, StringComparison.Ordinal))
-            : null;
-        if (file is null)
-        {
-            throw new FileNotFoundException($"no diagnostics log for FE {functionExecutorId} under {directory}");
-        }
-
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return reader.ReadToEnd();
-    }
-
     /// <summary>The accepted result of an allocation; on timeout the failure says what the fake and the executor saw.</summary>
     public static async Task<AllocationResult> WaitForResultAsync(this ExecutorScenario scenario, Allocation allocation)
     {

@@ -3,7 +3,7 @@ using Executor.TestHost;
 namespace Executor.FunctionExecutors.Tests.Infrastructure;
 
 /// <summary>One executor (+ fake Server) shared by the tests of a class; each test uses its own FEs and applications.</summary>
-public class ScenarioFixture : IAsyncLifetime
+public abstract class ScenarioFixture(ProtocolCombination protocols) : IAsyncLifetime
 {
     private ExecutorScenario? _scenario;
 
@@ -12,7 +12,7 @@ public class ScenarioFixture : IAsyncLifetime
     /// <summary>Extra environment of the executor process.</summary>
     protected virtual IReadOnlyDictionary<string, string>? Environment => null;
 
-    public async Task InitializeAsync() => _scenario = await ExecutorScenario.StartAsync(environment: Environment);
+    public async Task InitializeAsync() => _scenario = await ExecutorScenario.StartAsync(environment: Environment, protocols: protocols);
 
     public virtual async Task DisposeAsync()
     {

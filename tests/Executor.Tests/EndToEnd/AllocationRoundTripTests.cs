@@ -7,13 +7,17 @@ using Xunit;
 
 namespace Executor.Tests.EndToEnd;
 
-/// <summary>Desired state in, results out: real executor process, real test FE processes, real files.</summary>
-public sealed class AllocationRoundTripTests
+/// <summary>
+/// Desired state in, results out: real executor process, real test FE processes, real files. One executor per
+/// protocol combination, shared by the tests (each uses its own applications and requests).
+/// </summary>
+public abstract class AllocationRoundTripTests<TProtocols>(AllocationRoundTripTests<TProtocols>.Fixture fixture) : IClassFixture<AllocationRoundTripTests<TProtocols>.Fixture>
+    where TProtocols : IProtocols
 {
     [Fact]
     public async Task EchoAllocationsAreReportedOnceWithTheBytesTheFunctionProduced()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        var scenario = fixture.Scenario;
         var fe = scenario.AddFunctionExecutor(TestFunctions.Echo, maxConcurrency: 3);
         var allocations = Enumerable.Range(0, 8).Select(i => scenario.AddAllocation(fe, $"{{\"n\":{i}}}")).ToList();
 
@@ -24,8 +28,7 @@ public sealed class AllocationRoundTripTests
             Assert.False(result.HasFailureReason);
             Assert.Equal(allocation.FunctionCallId, result.FunctionCallId);
             Assert.Equal(allocation.RequestId, result.RequestId);
-            Assert.True(result.Function.HasApplicationVersion);
-            Assert.Equal(string.Empty, result.Function.ApplicationVersion);
+            scenario.AssertResultFunctionAsUpstream(result);
             Assert.True(result.HasExecutionDurationMs);
 
             var expected = scenario.Server.Blobs.Read(allocation.Args[0]);
@@ -50,7 +53,7 @@ public sealed class AllocationRoundTripTests
     [Fact]
     public async Task FunctionErrorAndRequestErrorAreReportedWithUpstreamReasons()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        var scenario = fixture.Scenario;
         var failing = scenario.AddFunctionExecutor(TestFunctions.FailFunction, application: "failing");
         var requestError = scenario.AddFunctionExecutor(TestFunctions.FailRequest, application: "request-error");
         var internalError = scenario.AddFunctionExecutor(TestFunctions.FailInternal, application: "internal");
@@ -72,4 +75,30 @@ public sealed class AllocationRoundTripTests
         var r3 = await scenario.Server.WaitForResultAsync(a3.AllocationId, TimeSpan.FromSeconds(60));
         Assert.Equal(AllocationFailureReason.FunctionError, r3.FailureReason);
     }
+
+    /// <summary>The executor and fake Server of one combination.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        private ExecutorScenario? _scenario;
+
+        public ExecutorScenario Scenario => _scenario ?? throw new InvalidOperationException("the scenario is not started");
+
+        public async Task InitializeAsync() => _scenario = await ExecutorScenario.StartAsync(protocols: TProtocols.Combination);
+
+        public async Task DisposeAsync()
+        {
+            if (_scenario is not null)
+            {
+                await _scenario.DisposeAsync();
+            }
+        }
+    }
+}
+
+/// <summary><see cref="AllocationRoundTripTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class AllocationRoundTripTests
+{
+    public sealed class V1Fe012(AllocationRoundTripTests<Protocols.V1Fe012>.Fixture fixture) : AllocationRoundTripTests<Protocols.V1Fe012>(fixture);
+
+    public sealed class V2Fe013(AllocationRoundTripTests<Protocols.V2Fe013>.Fixture fixture) : AllocationRoundTripTests<Protocols.V2Fe013>(fixture);
 }

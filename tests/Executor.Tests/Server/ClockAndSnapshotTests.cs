@@ -6,13 +6,15 @@ using Xunit;
 
 namespace Executor.Tests.Server;
 
-/// <summary>Every snapshot is applied whatever its clock; a stale snapshot never re-runs a finished allocation.</summary>
+/// <summary>
+/// Server protocol v1: every snapshot is applied whatever its clock; a stale snapshot never re-runs a finished allocation.
+/// </summary>
 public sealed class ClockAndSnapshotTests
 {
     [Fact]
     public async Task RepeatedAndDecreasingClocksStillApplyNewContent()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012);
         var server = scenario.Server;
         var fe = scenario.AddFunctionExecutor(TestFunctions.Echo);
         var first = scenario.AddAllocation(fe);
@@ -32,7 +34,7 @@ public sealed class ClockAndSnapshotTests
     [Fact]
     public async Task StaleSnapshotListingAFinishedAllocationDoesNotRunItAgain()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012);
         var server = scenario.Server;
         var fe = scenario.AddFunctionExecutor(TestFunctions.Echo);
         var allocation = scenario.AddAllocation(fe);

@@ -6,13 +6,16 @@ using Xunit;
 
 namespace Executor.Tests.Server;
 
-/// <summary>Snapshots with bad pieces: each bad piece is rejected on its own, the good pieces still run, the executor stays up.</summary>
+/// <summary>
+/// Server protocol v1: snapshots with bad pieces: each bad piece is rejected on its own, the good pieces still run, the
+/// executor stays up.
+/// </summary>
 public sealed class MalformedSnapshotTests
 {
     [Fact]
     public async Task BadPiecesAreRejectedOneByOneAndGoodPiecesStillRun()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012);
         var server = scenario.Server;
         var fe = scenario.AddFunctionExecutor(TestFunctions.Echo, maxConcurrency: 4);
         var good = scenario.AddAllocation(fe);
@@ -93,7 +96,7 @@ public sealed class MalformedSnapshotTests
     [Fact]
     public async Task RandomlyMutatedSnapshotsNeverTakeTheExecutorDown()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012);
         var server = scenario.Server;
         var fe = scenario.AddFunctionExecutor(TestFunctions.Echo);
         var first = scenario.AddAllocation(fe);

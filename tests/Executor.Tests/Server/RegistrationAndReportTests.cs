@@ -6,13 +6,16 @@ using Xunit;
 
 namespace Executor.Tests.Server;
 
-/// <summary>Registration, periodic and event-driven reports, and the content-derived state_hash, against the fake Server.</summary>
+/// <summary>
+/// Registration, periodic and event-driven reports, and the content-derived state_hash, against the fake Server:
+/// Server protocol v1 (v2 registers by full_state and has no hash or clock; ProtocolV2Tests and ProtocolNegotiationTests).
+/// </summary>
 public sealed class RegistrationAndReportTests
 {
     [Fact]
     public async Task FirstReportRegistersWithIdentityLabelsAllowlistAndResources()
     {
-        await using var scenario = await ExecutorScenario.StartAsync(executorArguments:
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012, executorArguments:
         [
             "-f", "ns:app:fn", "--function", "ns:other:g:v7", "-l", "region=eu", "--label", "sku=cpu", "--label", "os=overridden",
             "--catalog-entry-name", "cpu-small",
@@ -44,7 +47,7 @@ public sealed class RegistrationAndReportTests
     public async Task HashIsStableWhileNothingChangesAndReportsGoOutAtOnceWhenSomethingDoes()
     {
         // A long interval proves the change-triggered report does not wait for the timer.
-        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:00:01" });
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012, environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:00:01" });
         var server = scenario.Server;
         // Once the first desired state was applied (its clock is echoed; registration made it > 0), nothing changes any more.
         var early = await server.WaitForReportAsync(r => r.Succeeded && r.ServerClock > 0, TimeSpan.FromSeconds(20));
@@ -65,7 +68,7 @@ public sealed class RegistrationAndReportTests
     [Fact]
     public async Task ChangeTriggeredReportDoesNotWaitForThePeriodicTimer()
     {
-        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:01:00" });
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012, environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:01:00" });
         var server = scenario.Server;
         var before = server.LastSequence;
         var added = DateTimeOffset.UtcNow;
@@ -77,7 +80,7 @@ public sealed class RegistrationAndReportTests
     [Fact]
     public async Task TwoExecutorsOnOneHostRegisterSeparatelyAndBothRunWork()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012);
         await using var second = await ExecutorProcess.StartAsync(scenario.Server.Address, System.IO.Path.Combine(scenario.Root, "cache-2"));
         var other = await scenario.Server.WaitForAsync(s => s.Executors.FirstOrDefault(e => e.IsRegistered && e.ExecutorId != scenario.ExecutorId), TimeSpan.FromSeconds(60), "second executor registered");
 

@@ -6,12 +6,13 @@ using Xunit;
 
 namespace Executor.Tests.Server;
 
-public sealed class ReportBackoffAndDrainTests
+public abstract class ReportBackoffAndDrainTests<TProtocols>
+    where TProtocols : IProtocols
 {
     [Fact]
     public async Task FailedReportsBackOffTimesThreeAndRecoverToTheNormalInterval()
     {
-        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:00:01" });
+        await using var scenario = await ExecutorScenario.StartAsync(environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:00:01" }, protocols: TProtocols.Combination);
         var server = scenario.Server;
         var last = await server.WaitForReportAsync(r => r.Succeeded, TimeSpan.FromSeconds(20), afterSequence: server.LastSequence);
 
@@ -34,7 +35,7 @@ public sealed class ReportBackoffAndDrainTests
     [Fact]
     public async Task DrainedExecutorReportsDrainedAndStartsNoNewWork()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: TProtocols.Combination);
         var server = scenario.Server;
         var fe = scenario.AddFunctionExecutor(TestFunctions.Echo);
         var before = scenario.AddAllocation(fe);
@@ -53,4 +54,12 @@ public sealed class ReportBackoffAndDrainTests
         var terminated = await server.WaitForReportAsync(r => r.FunctionExecutorStates.Any(s => s.Description.Id == newFe.Id && s.Status == FunctionExecutorStatus.Terminated), TimeSpan.FromSeconds(30), afterSequence: drained.Sequence);
         Assert.DoesNotContain(terminated.FunctionExecutorStates.Single(s => s.Description.Id == newFe.Id).AllocationIdsCausedTermination, _ => true);
     }
+}
+
+/// <summary><see cref="ReportBackoffAndDrainTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class ReportBackoffAndDrainTests
+{
+    public sealed class V1Fe012 : ReportBackoffAndDrainTests<Protocols.V1Fe012>;
+
+    public sealed class V2Fe013 : ReportBackoffAndDrainTests<Protocols.V2Fe013>;
 }

@@ -8,18 +8,18 @@ using Xunit;
 namespace Executor.Tests.Server;
 
 /// <summary>SIGTERM on a real executor process: STOPPED reported, FE processes gone, exit code 0.</summary>
-public sealed class ShutdownTests
+public abstract class ShutdownTests<TProtocols>
+    where TProtocols : IProtocols
 {
     [Fact]
     public async Task SigtermReportsStoppedKillsFunctionExecutorsAndExitsZero()
     {
-        await using var scenario = await ExecutorScenario.StartAsync();
+        await using var scenario = await ExecutorScenario.StartAsync(protocols: TProtocols.Combination);
         var server = scenario.Server;
         var fe1 = scenario.AddFunctionExecutor(TestFunctions.Hang, application: "one");
         var fe2 = scenario.AddFunctionExecutor(TestFunctions.Echo, application: "two");
-        var running = await server.WaitForReportAsync(
-            r => new[] { fe1.Id, fe2.Id }.All(id => r.FunctionExecutorStates.Any(s => s.Description.Id == id && s.Status == FunctionExecutorStatus.Running)),
-            TimeSpan.FromSeconds(60));
+        var running = (await server.WaitForFunctionExecutorStatusAsync(fe1.Id, FunctionExecutorStatus.Running, TimeSpan.FromSeconds(60))).Sequence;
+        running = Math.Max(running, (await server.WaitForFunctionExecutorStatusAsync(fe2.Id, FunctionExecutorStatus.Running, TimeSpan.FromSeconds(60))).Sequence);
         var hung = scenario.AddAllocation(fe1);
         await Eventually.TrueAsync(async () => (await scenario.Executor.GetAsync("/state/desired")).Body.Contains(hung.AllocationId, StringComparison.Ordinal), TimeSpan.FromSeconds(20), "allocation received");
         var fePids = ChildPids(scenario.Executor.ProcessId);
@@ -28,7 +28,7 @@ public sealed class ShutdownTests
         var exitCode = await scenario.Executor.StopAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(0, exitCode);
-        var stopped = await server.WaitForReportAsync(r => r.ExecutorStatus == ExecutorStatus.Stopped, TimeSpan.FromSeconds(10), afterSequence: running.Sequence);
+        var stopped = await server.WaitForReportAsync(r => r.ExecutorStatus == ExecutorStatus.Stopped, TimeSpan.FromSeconds(10), afterSequence: running);
         Assert.Empty(stopped.FunctionExecutorStates);
         await server.WaitForDeregistrationAsync(scenario.ExecutorId, TimeSpan.FromSeconds(10));
         foreach (var pid in fePids)
@@ -64,4 +64,12 @@ public sealed class ShutdownTests
 
         return children;
     }
+}
+
+/// <summary><see cref="ShutdownTests{TProtocols}"/> on the diagonal: v1 with FE 0.1.2, v2 with FE 0.1.3.</summary>
+public static class ShutdownTests
+{
+    public sealed class V1Fe012 : ShutdownTests<Protocols.V1Fe012>;
+
+    public sealed class V2Fe013 : ShutdownTests<Protocols.V2Fe013>;
 }

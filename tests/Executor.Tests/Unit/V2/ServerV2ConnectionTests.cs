@@ -241,6 +241,41 @@ public sealed class ServerV2ConnectionTests
     }
 
     [Fact]
+    public async Task ACallWhoseCallersAllGaveUpIsNotOfferedAgainUntilItIsRetried()
+    {
+        await using var harness = await AdapterHarness.StartAsync();
+        await RegisterAsync(harness);
+        var failing = true;
+        harness.Server.V2.Intercept = _ => Volatile.Read(ref failing) ? new RpcException(new Status(StatusCode.Unavailable, "overloaded")) : null;
+
+        // A call is offered while a caller waits for it, through failed heartbeats.
+        using var cancel = new CancellationTokenSource();
+        var waiting = harness.V2.CallFunctionAsync(Call("parent", "root-1"), Patience, cancel.Token);
+        await Assert.ThrowsAsync<ServerRpcException>(() => harness.V2.ReportAsync(Report(), AdapterHarness.Timeout()));
+        Assert.Single(harness.Server.V2.Heartbeats[^1].AllocationLogEntries);
+
+        // A second caller of the same call times out: the first still waits, so it is still offered.
+        Assert.True((await Assert.ThrowsAsync<ServerRpcException>(() => harness.V2.CallFunctionAsync(Call("parent", "root-1"), TimeSpan.FromMilliseconds(200), AdapterHarness.Timeout()))).Retriable);
+        await Assert.ThrowsAsync<ServerRpcException>(() => harness.V2.ReportAsync(Report(), AdapterHarness.Timeout()));
+        Assert.Single(harness.Server.V2.Heartbeats[^1].AllocationLogEntries);
+
+        // Then the first is cancelled, and another call's only caller times out. Each was told its call did not start
+        // (the FE hears it failed), so neither may start later.
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        await Assert.ThrowsAsync<ServerRpcException>(() => harness.V2.CallFunctionAsync(Call("parent", "root-2"), TimeSpan.FromMilliseconds(200), AdapterHarness.Timeout()));
+        Volatile.Write(ref failing, false);
+        await harness.V2.ReportAsync(Report(), AdapterHarness.Timeout());
+        Assert.Empty(harness.Server.V2.Heartbeats[^1].AllocationLogEntries);
+
+        // A retry offers it again and completes once the Server took it.
+        var retry = harness.V2.CallFunctionAsync(Call("parent", "root-1"), Patience, AdapterHarness.Timeout());
+        await harness.V2.ReportAsync(Report(), AdapterHarness.Timeout());
+        await retry;
+        Assert.Equal("root-1", Assert.Single(harness.Server.V2.Heartbeats[^1].AllocationLogEntries).CallFunction.Updates.RootFunctionCallId);
+    }
+
+    [Fact]
     public async Task AMalformedCallIsRefusedAtOnceAndNeverQueued()
     {
         await using var harness = await AdapterHarness.StartAsync();
