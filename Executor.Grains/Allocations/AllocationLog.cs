@@ -100,4 +100,7 @@ internal static partial class AllocationLog
 
     [LoggerMessage(32, LogLevel.Warning, "allocation {AllocationId}: getting the execution-log batch broke in the transport ({Detail}); asking again (attempt {Attempt})")]
     public static partial void ExecutionLogGetRetried(ILogger logger, string allocationId, int attempt, string detail);
+
+    [LoggerMessage(33, LogLevel.Warning, "allocation {AllocationId}: advancing the execution log broke in the transport ({Detail}); the next batch tells whether it happened")]
+    public static partial void ExecutionLogAdvanceUncertain(ILogger logger, string allocationId, string detail);
 }

@@ -132,23 +132,25 @@ public sealed class FunctionExecutorClient : IDisposable
 
     /// <summary>
     /// 0.1.3: drops the batch last returned. Not idempotent (a second advance drops the next, unseen batch), so it is
-    /// only repeated when the first attempt provably never reached the FE.
+    /// never repeated here: after a transport failure the caller gets the current batch again, which tells whether the
+    /// advance happened (a new batch) or not (the same one, recognised as a repeat and advanced again).
     /// </summary>
-    public Task AdvanceExecutionLogBatchAsync(string allocationId, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        return RetryUnsentAsync(() => _client.advance_allocation_execution_log_batchAsync(new Fe.AdvanceAllocationExecutionLogBatchRequest { AllocationId = allocationId }, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken);
-    }
+    public Task AdvanceExecutionLogBatchAsync(string allocationId, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _client.advance_allocation_execution_log_batchAsync(new Fe.AdvanceAllocationExecutionLogBatchRequest { AllocationId = allocationId }, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ResponseAsync;
 
     /// <summary>0.1.3: the FE's event-log read requests for one allocation, for as long as it reads (long-lived).</summary>
     public AsyncServerStreamingCall<Fe.ReadAllocationEventLogRequest> WatchEventLogReads(string allocationId, CancellationToken cancellationToken) =>
         _client.watch_allocation_event_log_reads(new Fe.WatchAllocationEventLogReads { AllocationId = allocationId }, cancellationToken: cancellationToken);
 
-    /// <summary>0.1.3: answers the FE's outstanding event-log read. Never re-sent once it may have reached the FE.</summary>
+    /// <summary>
+    /// 0.1.3: answers the FE's outstanding event-log read. A second answer would be taken for the FE's next read and
+    /// fail the allocation, so it is re-sent only when the call failed before any byte of it was written (a refused
+    /// connection); a connection broken while the answer was being written may have delivered it.
+    /// </summary>
     public Task SendEventLogReadResponseAsync(Fe.ReadAllocationEventLogResponse response, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
-        return RetryUnsentAsync(() => _client.send_allocation_event_log_read_responseAsync(response, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken);
+        return RetryUnsentAsync(() => _client.send_allocation_event_log_read_responseAsync(response, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync, deadline, cancellationToken, refusedOnly: true);
     }
 
     /// <summary>
@@ -156,7 +158,7 @@ public sealed class FunctionExecutorClient : IDisposable
     /// (GOAWAY, e.g. NO_ERROR) or refused it while the call was being started. Such a call was never processed, so
     /// sending it again on a fresh connection is safe; without this a healthy, busy FE was replaced as "undefined".
     /// </summary>
-    private static async Task<T> RetryUnsentAsync<T>(Func<Task<T>> call, DateTime deadline, CancellationToken cancellationToken, Action? retrying = null)
+    private static async Task<T> RetryUnsentAsync<T>(Func<Task<T>> call, DateTime deadline, CancellationToken cancellationToken, Action? retrying = null, bool refusedOnly = false)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -164,7 +166,7 @@ public sealed class FunctionExecutorClient : IDisposable
             {
                 return await call().ConfigureAwait(false);
             }
-            catch (RpcException ex) when (attempt < MaxUnsentAttempts && IsUnsent(ex) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            catch (RpcException ex) when (attempt < MaxUnsentAttempts && (refusedOnly ? IsRefused(ex) : IsUnsent(ex)) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
             {
                 retrying?.Invoke();
                 await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt), cancellationToken).ConfigureAwait(false);
@@ -189,6 +191,20 @@ public sealed class FunctionExecutorClient : IDisposable
         ex.StatusCode is StatusCode.Internal or StatusCode.Unavailable
         && ex.Status.DebugException is HttpRequestException
         && ex.Status.Detail.StartsWith("Error starting gRPC call", StringComparison.Ordinal);
+
+    // Nothing was written at all: the connection could not even be opened.
+    private static bool IsRefused(RpcException ex)
+    {
+        for (var inner = ex.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public void Dispose() => _channel.Dispose();
 }

@@ -147,8 +147,17 @@ public sealed class ExecutionLogDriver : IAllocationDriver
                 return finish;
             }
 
-            // Exactly once per processed batch: a second advance would drop the next batch unseen.
-            await client.AdvanceExecutionLogBatchAsync(_context.AllocationId, _context.Options.FunctionExecutorRpcTimeout, _context.Stopping);
+            // Exactly once per processed batch: a second advance would drop the next batch unseen. An advance lost in the
+            // transport is not repeated: the next get shows whether it happened (the same batch comes back as a repeat,
+            // which the processor skips, and is advanced again).
+            try
+            {
+                await client.AdvanceExecutionLogBatchAsync(_context.AllocationId, _context.Options.FunctionExecutorRpcTimeout, _context.Stopping);
+            }
+            catch (RpcException ex) when (!_context.Stopping.IsCancellationRequested && FunctionExecutorClient.IsTransportFailure(ex))
+            {
+                AllocationLog.ExecutionLogAdvanceUncertain(_context.Logger, _context.AllocationId, ex.Status.Detail);
+            }
         }
     }
 

@@ -102,6 +102,21 @@ public sealed class ExecutionLogRunnerTests : IAsyncLifetime
         Assert.Contains("child-1", _host.Removed);
     }
 
+    [Theory]
+    [InlineData(BrokenAdvance.BeforeApplying)]
+    [InlineData(BrokenAdvance.AfterApplying)]
+    public async Task AnAdvanceLostInTheTransportIsNeverRepeatedBlindlyAndNoBatchIsSkipped(BrokenAdvance broken)
+    {
+        // The first advance (after the create batch) breaks; whether the FE applied it, the watcher batch must still be
+        // processed: a blind second advance would drop it unseen and the parent would wait forever.
+        var (result, allocation) = await RunAsync(AwaitChildCall, deliver: DeliverChildResultAsync, options: new ScriptedFunctionExecutorOptions { BreakFirstAdvance = broken });
+
+        AssertOutcome(result, OutcomeCode.Success, null);
+        Assert.Empty(allocation.Violations);
+        Assert.Single(_server.Calls);
+        Assert.Equal([1UL, 2UL, 3UL], allocation.Received.Select(e => e.Clock));
+    }
+
     [Fact]
     public async Task ATailCallIsReportedAsTheOutcomesCallGraphAndNeverStartedAsAChildCall()
     {

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -16,6 +17,16 @@ internal sealed record ScriptedFunctionExecutorOptions
 
     /// <summary>A reopened read stream first gets the read that was already answered (a republish racing the answer).</summary>
     public bool RepublishAnsweredRead { get; init; }
+
+    /// <summary>The connection breaks under the first advance: before the FE applied it, or after (the executor cannot tell).</summary>
+    public BrokenAdvance BreakFirstAdvance { get; init; }
+}
+
+public enum BrokenAdvance
+{
+    None,
+    BeforeApplying,
+    AfterApplying,
 }
 
 /// <summary>
@@ -93,9 +104,23 @@ internal sealed class ScriptedFunctionExecutor : Fe.FunctionExecutor.FunctionExe
 
     public override async Task<Fe.Empty> advance_allocation_execution_log_batch(Fe.AdvanceAllocationExecutionLogBatchRequest request, ServerCallContext context)
     {
-        (await Known(request.AllocationId)).Advance();
+        var allocation = await Known(request.AllocationId);
+        if (_options.BreakFirstAdvance != BrokenAdvance.None && Interlocked.Exchange(ref _advanceBroken, 1) == 0)
+        {
+            if (_options.BreakFirstAdvance == BrokenAdvance.AfterApplying)
+            {
+                allocation.Advance();
+            }
+
+            context.GetHttpContext().Abort();
+            return await new TaskCompletionSource<Fe.Empty>().Task.WaitAsync(context.CancellationToken);
+        }
+
+        allocation.Advance();
         return new Fe.Empty();
     }
+
+    private int _advanceBroken;
 
     public override async Task watch_allocation_event_log_reads(Fe.WatchAllocationEventLogReads request, IServerStreamWriter<Fe.ReadAllocationEventLogRequest> responseStream, ServerCallContext context) =>
         await (await Known(request.AllocationId)).WatchReadsAsync(responseStream, context.CancellationToken);
