@@ -1,3 +1,4 @@
+using System.Net.Http;
 using System.Net.Sockets;
 using Grpc.Core;
 
@@ -6,19 +7,25 @@ namespace Executor.Server;
 /// <summary>Classifies RPC failures the same way for both protocols.</summary>
 internal static class RpcFailures
 {
-    /// <summary>Nothing answered at the Server's address (refused, or no route): the Server is down, not overloaded.</summary>
-    public static bool IsConnectionRefused(RpcException ex)
+    /// <summary>
+    /// The Server is not there (any more): nothing answered at its address (refused, no route), or it closed the
+    /// connection with a graceful GOAWAY (NO_ERROR) because it is shutting down. Either way it is down, not overloaded,
+    /// and whatever answers next may be a different release.
+    /// </summary>
+    public static bool IsServerGone(RpcException ex)
     {
-        if (ex.StatusCode != StatusCode.Unavailable)
+        if (ex.StatusCode is not (StatusCode.Unavailable or StatusCode.Internal))
         {
             return false;
         }
 
         for (var inner = ex.Status.DebugException; inner is not null; inner = inner.InnerException)
         {
-            if (inner is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable })
+            switch (inner)
             {
-                return true;
+                case SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable }:
+                case HttpProtocolException { ErrorCode: 0 }:
+                    return true;
             }
         }
 
@@ -27,7 +34,10 @@ internal static class RpcFailures
 
     /// <summary>
     /// The failure happened on the way (no answer, broken connection, our deadline), not in the Server's handler:
-    /// only then is the shared channel worth recycling.
+    /// only then is the shared channel worth recycling. Grpc.Net.Client reports a connection that broke before the
+    /// call started as Internal with the HTTP exception attached.
     /// </summary>
-    public static bool IsTransport(RpcException ex) => ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled or StatusCode.Unknown;
+    public static bool IsTransport(RpcException ex) =>
+        ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled or StatusCode.Unknown
+        || (ex.StatusCode == StatusCode.Internal && ex.Status.DebugException is HttpRequestException or IOException);
 }

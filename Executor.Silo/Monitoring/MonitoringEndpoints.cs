@@ -32,6 +32,14 @@ public static class MonitoringEndpoints
 
     private static IResult Health(ServerChannelHealth health, ActiveServerProtocol protocol)
     {
+        if (protocol.Current == ServerProtocol.Unknown)
+        {
+            // `auto` before the Server's first answer: no channel is proven yet, and which checker's answers apply is
+            // not known either. Unhealthy until then, so a probe never sees 200 from a channel nothing has answered on.
+            var message = health.IsHealthy ? "no Server answer yet" : health.Message;
+            return Results.Content($"{{\"status\": \"nok\", \"message\": \"{message}\", \"checker\": \"GenericHealthChecker\"}}", JsonContentType, statusCode: 503);
+        }
+
         if (protocol.Current == ServerProtocol.V2)
         {
             // The Rust dataplane's answers (compact bodies; unhealthy until the first accepted heartbeat).

@@ -68,7 +68,7 @@ public sealed partial class ServerV1Connection : IServerConnection
                 throw new ServerProtocolMismatchException(ServerProtocol.V1, message, ex);
             }
 
-            throw RpcFailures.IsConnectionRefused(ex) ? new ServerUnreachableException(message, ex) : new ServerRpcException(message, ex);
+            throw RpcFailures.IsServerGone(ex) ? new ServerUnreachableException(message, ex) : new ServerRpcException(message, ex);
         }
         finally
         {

@@ -227,7 +227,7 @@ public sealed partial class ServerV2Connection : IServerConnection
             }
 
             // INTERNAL: some item failed; the Server processed the rest and everything is offered again (idempotent).
-            throw RpcFailures.IsConnectionRefused(ex) ? new ServerUnreachableException(message, ex) : new ServerRpcException(message, ex);
+            throw RpcFailures.IsServerGone(ex) ? new ServerUnreachableException(message, ex) : new ServerRpcException(message, ex);
         }
         finally
         {

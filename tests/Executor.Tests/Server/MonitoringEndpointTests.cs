@@ -20,6 +20,8 @@ public sealed class MonitoringEndpointTests
         Assert.Equal("application/json; charset=utf-8", startup.ContentType);
         Assert.Equal("{\"status\": \"ok\"}", startup.Body);
 
+        // Healthy once the executor has read the Server's first answer (the fake books the registration before that).
+        await Eventually.TrueAsync(async () => (await executor.GetAsync("/monitoring/health")).Status == 200, TimeSpan.FromSeconds(30), "health after the first answer");
         var health = await executor.GetAsync("/monitoring/health");
         Assert.Equal(200, health.Status);
         Assert.Equal("{\"status\": \"ok\", \"message\": \"Successful\", \"checker\": \"GenericHealthChecker\"}", health.Body);
@@ -62,8 +64,45 @@ public sealed class MonitoringEndpointTests
         await using var executor = await ExecutorProcess.StartAsync($"127.0.0.1:{FreePort.Get()}", temp.Combine("cache"));
         var desired = await executor.GetAsync("/state/desired");
         Assert.Equal("No desired state received from Server yet", desired.Body);
-        await Eventually.TrueAsync(async () => (await executor.GetAsync("/monitoring/health")).Status == 503, TimeSpan.FromSeconds(30), "health 503 without a Server");
+        await Eventually.TrueAsync(async () => (await executor.GetAsync("/monitoring/health")).Body.Contains("channel", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "health 503 after a failed report");
         var health = await executor.GetAsync("/monitoring/health");
         Assert.Equal("{\"status\": \"nok\", \"message\": \"grpc server channel is unhealthy\", \"checker\": \"GenericHealthChecker\"}", health.Body);
+    }
+
+    [Fact]
+    public async Task WithAutoHealthIsUnhealthyUntilTheServerFirstAnswers()
+    {
+        // A listener that accepts connections and never answers: the first report hangs, so no protocol is chosen.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = new List<System.Net.Sockets.Socket>();
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    accepted.Add(await silent.AcceptSocketAsync());
+                }
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                // The listener was stopped at the end of the test.
+            }
+        });
+        using var temp = new TempDirectory();
+        await using (var executor = await ExecutorProcess.StartAsync(
+                         $"127.0.0.1:{((System.Net.IPEndPoint)silent.LocalEndpoint).Port}",
+                         temp.Combine("cache"),
+                         environment: new Dictionary<string, string> { ["EXECUTOR__ReportRpcTimeout"] = "00:02:00" }))
+        {
+            var health = await executor.GetAsync("/monitoring/health");
+            Assert.Equal(503, health.Status);
+            Assert.Equal("{\"status\": \"nok\", \"message\": \"no Server answer yet\", \"checker\": \"GenericHealthChecker\"}", health.Body);
+        }
+
+        silent.Stop();
+        await accepting;
+        accepted.ForEach(s => s.Dispose());
     }
 }
