@@ -66,18 +66,6 @@ public sealed class RegistrationAndReportTests
     }
 
     [Fact]
-    public async Task ChangeTriggeredReportDoesNotWaitForThePeriodicTimer()
-    {
-        await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012, environment: new Dictionary<string, string> { ["EXECUTOR__ReportInterval"] = "00:01:00" });
-        var server = scenario.Server;
-        var before = server.LastSequence;
-        var added = DateTimeOffset.UtcNow;
-        var fe = scenario.AddFunctionExecutor(TestFunctions.Echo);
-        var report = await server.WaitForReportAsync(r => r.FunctionExecutorStates.Any(s => s.Description.Id == fe.Id), TimeSpan.FromSeconds(30), afterSequence: before);
-        Assert.True(report.ReceivedAt - added < TimeSpan.FromSeconds(30), "the FE showed up through an event-driven report, not the 60 s timer");
-    }
-
-    [Fact]
     public async Task TwoExecutorsOnOneHostRegisterSeparatelyAndBothRunWork()
     {
         await using var scenario = await ExecutorScenario.StartAsync(protocols: ProtocolCombination.V1Fe012);
