@@ -28,7 +28,7 @@ public sealed class Bench(BenchOptions options, List<Figure> figures, Dictionary
             environment.TryAdd("EXECUTOR__ReportInterval", "00:00:01");
         }
 
-        await using var world = await World.StartAsync(options.Executable, environment, cancellationToken);
+        await using var world = await World.StartAsync(options.Executable, environment, cancellationToken, options.ServerProtocol);
         var startupMs = world.Startup.TotalMilliseconds;
         Add("startup", "process start → /monitoring/startup 200", startupMs, "ms", "≤ 700", "870 (upstream 0.4.56 here)", met: startupMs <= 700);
         Add("startup", "process start → registered at the fake (first report)", world.Registered.TotalMilliseconds, "ms");

@@ -6,11 +6,11 @@ using Executor.Bench;
 using Executor.Testing;
 
 // dotnet run -c Release --project bench/Executor.Bench -- --smoke | --full [--published | --build-output] [--no-variants] [--variants-only] [--variant TEXT]...
-//     [--only idle,fe-startup,latency,throughput,reconciliation] [--startup-only [--compare PATH]...] [--interleave] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...
+//     [--only idle,fe-startup,latency,throughput,reconciliation] [--startup-only [--compare PATH]...] [--interleave] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]... [--server-protocol v1|v2]
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Executor.Bench --smoke|--full [--published|--build-output] [--no-variants] [--variants-only] [--variant TEXT]... [--only SECTION,...] [--startup-only [--compare PATH]...] [--interleave] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]...");
+    Console.Error.WriteLine("usage: Executor.Bench --smoke|--full [--published|--build-output] [--no-variants] [--variants-only] [--variant TEXT]... [--only SECTION,...] [--startup-only [--compare PATH]...] [--interleave] [--reps N] [--idle SECONDS] [--timeout SECONDS] [--out PATH] [--executor PATH] [--executor-env KEY=VALUE]... [--server-protocol v1|v2]");
     return 2;
 }
 
@@ -128,6 +128,9 @@ namespace Executor.Bench
 {
     public sealed class BenchOptions
     {
+        /// <summary>The protocol the fake Server speaks (the executor negotiates it with `auto`).</summary>
+        public FakeIndexifyServer.ServerProtocol ServerProtocol { get; init; } = FakeIndexifyServer.ServerProtocol.V1;
+
         public bool Smoke { get; init; }
 
         public bool Variants { get; init; }
@@ -203,6 +206,7 @@ namespace Executor.Bench
             double? timeout = null;
             string? outPath = null;
             string? executable = null;
+            var serverProtocol = FakeIndexifyServer.ServerProtocol.V1;
             var environment = new Dictionary<string, string>(StringComparer.Ordinal);
             for (var i = 0; i < args.Length; i++)
             {
@@ -225,6 +229,9 @@ namespace Executor.Bench
                     case "--timeout" when i + 1 < args.Length: timeout = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--out" when i + 1 < args.Length: outPath = Path.GetFullPath(args[++i]); break;
                     case "--executor" when i + 1 < args.Length: executable = Path.GetFullPath(args[++i]); break;
+                    case "--server-protocol" when i + 1 < args.Length && args[i + 1] is "v1" or "v2":
+                        serverProtocol = args[++i] == "v2" ? FakeIndexifyServer.ServerProtocol.V2 : FakeIndexifyServer.ServerProtocol.V1;
+                        break;
                     case "--executor-env" when i + 1 < args.Length && args[i + 1].Contains('=', StringComparison.Ordinal):
                         var pair = args[++i].Split('=', 2);
                         environment[pair[0]] = pair[1];
@@ -255,6 +262,7 @@ namespace Executor.Bench
                 Executable = executable ?? RepositoryPaths.ExecutorExecutable,
                 Published = executable is null && (published ?? !smoke.Value),
                 Environment = environment,
+                ServerProtocol = serverProtocol,
             };
         }
 

@@ -34,13 +34,14 @@ public sealed class World : IAsyncDisposable
     /// <summary>Process start → first accepted report at the fake.</summary>
     public TimeSpan Registered { get; }
 
-    public static async Task<World> StartAsync(string executable, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
+    public static async Task<World> StartAsync(string executable, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken, ServerProtocol protocol = ServerProtocol.V1)
     {
         var temp = new TempDirectory("executor-bench");
         var server = await FakeServer.StartAsync(new FakeServerOptions
         {
             BlobStoreDirectory = Path.Combine(temp.Path, "blobs"),
             KeepSentSnapshots = false,
+            Protocol = protocol,
         });
         ExecutorHandle? executor = null;
         try
