@@ -115,9 +115,17 @@ public sealed class MalformedSnapshotTests
 
         Assert.True(pushed > 50, $"only {pushed} mutations parsed");
 
-        // Still alive and still working: the fake's own (valid) state plus one more allocation runs.
-        server.ReplaceDesiredState(scenario.ExecutorId, server.GetDesiredState(scenario.ExecutorId)!);
-        var after = scenario.AddAllocation(fe);
+        // The mutations also re-describe `fe` (another function, digest or resources, or a description that drops it),
+        // and an FE id keeps the description it was last started from: a real Server never does that, it replaces an FE
+        // with a new id. So, as after any such mess, the Server takes everything back and good work goes to a new FE:
+        // still alive and still working.
+        server.ReplaceDesiredState(scenario.ExecutorId, new DesiredExecutorState());
+        var emptied = server.Clock;
+        await server.WaitForReportAsync(
+            r => r.Succeeded && r.ServerClock is { } clock && clock >= emptied && clock <= server.Clock && r.FunctionExecutorStates.Count == 0,
+            TimeSpan.FromSeconds(90));
+        var fresh = scenario.AddFunctionExecutor(TestFunctions.Echo);
+        var after = scenario.AddAllocation(fresh);
         var result = await server.WaitForResultAsync(after.AllocationId, TimeSpan.FromSeconds(90));
         Assert.Equal(AllocationOutcomeCode.Success, result.OutcomeCode);
         Assert.Equal(200, (await scenario.Executor.GetAsync("/monitoring/startup")).Status);
