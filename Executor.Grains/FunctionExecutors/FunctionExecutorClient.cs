@@ -181,8 +181,7 @@ public sealed class FunctionExecutorClient : IDisposable
     /// answer from the FE. Streams that are side-effect free may be reopened after such a failure.
     /// </summary>
     public static bool IsTransportFailure(RpcException ex) =>
-        ex.StatusCode == StatusCode.Unavailable
-        || (ex.StatusCode == StatusCode.Internal && ex.Status.DebugException is HttpRequestException or IOException);
+        ex.StatusCode == StatusCode.Unavailable || Server.RpcFailures.IsBrokenConnection(ex);
 
     // Grpc.Net.Client reports a failure to start the call (the request never reached the server) as "Error starting
     // gRPC call" with the HttpRequestException as the debug exception: Internal, or Unavailable when the connection

@@ -39,5 +39,9 @@ internal static class RpcFailures
     /// </summary>
     public static bool IsTransport(RpcException ex) =>
         ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled or StatusCode.Unknown
-        || (ex.StatusCode == StatusCode.Internal && ex.Status.DebugException is HttpRequestException or IOException);
+        || IsBrokenConnection(ex);
+
+    /// <summary>The HTTP/2 connection broke under the call (reset, closed by GOAWAY): Internal with the HTTP exception attached.</summary>
+    public static bool IsBrokenConnection(RpcException ex) =>
+        ex.StatusCode == StatusCode.Internal && ex.Status.DebugException is HttpRequestException or IOException;
 }
