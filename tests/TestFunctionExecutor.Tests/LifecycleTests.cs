@@ -72,4 +72,32 @@ public sealed class LifecycleTests
         Assert.Equal(1, await fe.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("--address argument is required", fe.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_idle_connection_stays_open_between_calls()
+    {
+        // The executor keeps one channel per FE and may leave it idle between allocations; a server that closes
+        // idle connections races every call started as it does so (Kestrel's "infinite" keep-alive did, each second).
+        await using var fe = await FunctionExecutorProcess.StartAsync();
+        var connects = 0;
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                Interlocked.Increment(ref connects);
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{fe.Port}", new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler });
+        var client = new FunctionExecutor.FunctionExecutorClient(channel);
+
+        await client.get_infoAsync(new InfoRequest(), deadline: FunctionExecutorProcess.Deadline);
+        // Idle across several of Kestrel's one-second heartbeats, which is when idle connections are judged.
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        await client.get_infoAsync(new InfoRequest(), deadline: FunctionExecutorProcess.Deadline);
+
+        Assert.Equal(1, Volatile.Read(ref connects));
+    }
 }

@@ -61,10 +61,8 @@ public sealed class InProcessFunctionExecutor : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            // As Program.cs: every allocation's streams share one channel, which may idle between allocations.
             kestrel.AddServerHeader = false;
-            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
-            kestrel.Limits.KeepAliveTimeout = Timeout.InfiniteTimeSpan;
+            KestrelConnectionLimits.Apply(kestrel.Limits);
             kestrel.Listen(IPAddress.Loopback, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;

@@ -41,10 +41,7 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
-    // The executor multiplexes every allocation's watch stream on one channel; the real FE allows 100+ concurrent RPCs.
-    kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
-    // The executor keeps one channel for the FE's whole life, possibly idle between allocations.
-    kestrel.Limits.KeepAliveTimeout = Timeout.InfiniteTimeSpan;
+    KestrelConnectionLimits.Apply(kestrel.Limits);
     Action<ListenOptions> http2 = listen => listen.Protocols = HttpProtocols.Http2;
     if (address.IsLocalhost)
     {
