@@ -20,4 +20,14 @@ internal sealed class CommandBatch
     public List<ProtoV2.CommandResponse> Responses { get; } = [];
 
     public List<string> RemovedContainers { get; } = [];
+
+    /// <summary>
+    /// Whether this batch is worth a heartbeat of its own. AllocationScheduled alone is not: the Server only logs it,
+    /// so it rides the next heartbeat (the allocation's outcome, or the periodic one) instead of costing every
+    /// allocation a second heartbeat RPC that the outcome's heartbeat would then queue behind.
+    /// </summary>
+    public bool NeedsPromptHeartbeat =>
+        GapAt is not null
+        || RemovedContainers.Count > 0
+        || Responses.Exists(r => r.ResponseCase != ProtoV2.CommandResponse.ResponseOneofCase.AllocationScheduled);
 }

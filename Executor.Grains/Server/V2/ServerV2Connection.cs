@@ -467,7 +467,7 @@ public sealed partial class ServerV2Connection : IServerConnection
                 snapshots.TryWrite(snapshot);
             }
 
-            if (batch.Responses.Count > 0 || batch.RemovedContainers.Count > 0 || batch.GapAt is not null)
+            if (batch.NeedsPromptHeartbeat)
             {
                 _reportTrigger.RequestReport();
             }
