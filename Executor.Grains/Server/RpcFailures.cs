@@ -8,9 +8,11 @@ namespace Executor.Server;
 internal static class RpcFailures
 {
     /// <summary>
-    /// The Server is not there (any more): nothing answered at its address (refused, no route), or it closed the
-    /// connection with a graceful GOAWAY (NO_ERROR) because it is shutting down. Either way it is down, not overloaded,
-    /// and whatever answers next may be a different release.
+    /// The Server is not there (any more): nothing answered at its address (refused, no route), it closed the
+    /// connection with a graceful GOAWAY (NO_ERROR) because it is shutting down, or the connection the call went out on
+    /// was already closed under it (broken pipe, reset, aborted, or the response ended with the connection) because the
+    /// process behind it went away. Which of these a stopping Server produces depends on timing, so they are treated alike:
+    /// it is down, not overloaded, and whatever answers next may be a different release.
     /// </summary>
     public static bool IsServerGone(RpcException ex)
     {
@@ -24,7 +26,9 @@ internal static class RpcFailures
             switch (inner)
             {
                 case SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable }:
+                case SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown }:
                 case HttpProtocolException { ErrorCode: 0 }:
+                case HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded }:
                     return true;
             }
         }
