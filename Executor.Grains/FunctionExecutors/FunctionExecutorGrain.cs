@@ -124,11 +124,11 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         ShutDown = _shutDown,
     });
 
-    public Task StartAsync(FunctionExecutorSpec spec)
+    public Task StartAsync(FunctionExecutorSpec spec, IReadOnlyList<AllocationSpec> allocations)
     {
         if (_lifecycle != FunctionExecutorLifecycle.NotStarted && !_shutDown)
         {
-            return Task.CompletedTask;
+            return AddAllocationsAsync(allocations);
         }
 
         if (_shutDown)
@@ -147,11 +147,14 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
         }
 
         SetState(new FunctionExecutorState { FunctionExecutorId = Id, Status = FunctionExecutorStatus.Pending });
+
+        // The allocations the Server placed together with the FE are queued before startup can begin, so even an
+        // instant startup failure (refused resources) blames them, as it must (server-contract §1.7.3). A separate
+        // AddAllocations message could arrive after the startup tick on a loaded host.
+        Enqueue(allocations);
         Flush();
 
-        // Startup begins on a timer tick, which is queued behind the messages already waiting for this grain: the
-        // allocations the Server placed together with the FE are queued first, so even an instant startup failure
-        // (refused resources) blames them, as it must (server-contract §1.7.3).
+        // Startup begins on a timer tick, outside this call: the caller is not held up by it.
         _startupKick = this.RegisterGrainTimer(
             static (self, _) => self.BeginStartup(),
             this,
@@ -440,6 +443,15 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
     public Task AddAllocationsAsync(IReadOnlyList<AllocationSpec> allocations)
     {
         var handling = Stopwatch.GetTimestamp();
+        Enqueue(allocations);
+        Schedule();
+        Flush();
+        _feMetrics.EventLatency.Record(Stopwatch.GetElapsedTime(handling).TotalSeconds);
+        return Task.CompletedTask;
+    }
+
+    private void Enqueue(IReadOnlyList<AllocationSpec> allocations)
+    {
         var now = _time.GetTimestamp();
         foreach (var allocation in allocations)
         {
@@ -452,11 +464,6 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             _fetchedAt[allocation.AllocationId] = now;
             _queued[allocation.AllocationId] = _queue.AddLast((allocation, now));
         }
-
-        Schedule();
-        Flush();
-        _feMetrics.EventLatency.Record(Stopwatch.GetElapsedTime(handling).TotalSeconds);
-        return Task.CompletedTask;
     }
 
     public Task RemoveAllocationsAsync(IReadOnlyList<string> allocationIds)

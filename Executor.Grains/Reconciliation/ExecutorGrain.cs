@@ -158,7 +158,9 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
     {
         var calls = new List<Task>();
 
-        // 1. Function executors: new ids start, vanished ids shut down. Descriptions are immutable.
+        // 1. Function executors: new ids start (after step 2, with the allocations placed on them), vanished ids shut
+        //    down. Descriptions are immutable.
+        List<FunctionExecutorSpec>? starting = null;
         var desiredExecutorIds = new HashSet<string>(desired.FunctionExecutors.Count, StringComparer.Ordinal);
         foreach (var spec in desired.FunctionExecutors)
         {
@@ -177,7 +179,7 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             }
 
             SetState(new FunctionExecutorState { FunctionExecutorId = spec.Id, Status = FunctionExecutorStatus.Pending });
-            calls.Add(GrainFactory.GetGrain<IFunctionExecutorGrain>(spec.Id).StartAsync(spec));
+            (starting ??= []).Add(spec);
         }
 
         foreach (var id in _functionExecutors)
@@ -246,6 +248,16 @@ public sealed partial class ExecutorGrain : Grain, IExecutorGrain
             if (!_finishedAllocations.Contains(rejected.AllocationId) && !_activeAllocations.ContainsKey(rejected.AllocationId))
             {
                 AddResult(rejected);
+            }
+        }
+
+        if (starting is not null)
+        {
+            foreach (var spec in starting)
+            {
+                List<AllocationSpec>? initial = null;
+                added?.Remove(spec.Id, out initial);
+                calls.Add(GrainFactory.GetGrain<IFunctionExecutorGrain>(spec.Id).StartAsync(spec, initial ?? []));
             }
         }
 

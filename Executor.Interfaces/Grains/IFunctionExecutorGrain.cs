@@ -10,9 +10,12 @@ namespace Executor.Grains;
 [Alias("Executor.IFunctionExecutorGrain")]
 public interface IFunctionExecutorGrain : IGrainWithStringKey
 {
-    /// <summary>Begins startup in the background (state PENDING) and returns at once.</summary>
-    [Alias("Start")]
-    Task StartAsync(FunctionExecutorSpec spec);
+    /// <summary>
+    /// Queues <paramref name="allocations"/> (those the Server placed together with the FE), then begins startup in the
+    /// background (state PENDING) and returns at once. One call, so that even an instant startup failure blames them.
+    /// </summary>
+    [Alias("StartWithAllocations")]
+    Task StartAsync(FunctionExecutorSpec spec, IReadOnlyList<AllocationSpec> allocations);
 
     /// <summary>Queues allocations (FIFO); they run once the FE is RUNNING, at most max_concurrency at a time.</summary>
     [Alias("AddAllocations")]

@@ -189,6 +189,8 @@ public sealed class FunctionExecutorStartupTests(ITestOutputHelper output)
 
         var terminated = await executor.WaitForStateAsync(fe.Id, FunctionExecutorStatus.Terminated);
         Assert.Equal(FunctionExecutorTerminationReason.StartupFailedInternalError, terminated.TerminationReason);
+        // Placed together with the FE, so blamed even though the refusal is instant (it reaches the FE with its start).
+        Assert.Equal([queued.AllocationId], terminated.AllocationIdsCausedTermination);
         Assert.Equal(AllocationFailureReason.StartupFailedInternalError, (await executor.WaitForResultAsync(queued.AllocationId)).FailureReason);
         Assert.Empty(executor.Launcher.ProcessesOf(fe.Id));
 
