@@ -131,6 +131,8 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             return AddAllocationsAsync(allocations);
         }
 
+        var handling = Stopwatch.GetTimestamp();
+
         if (_shutDown)
         {
             // The same id came back after a shutdown of this activation: begin afresh.
@@ -159,6 +161,7 @@ public sealed partial class FunctionExecutorGrain : Grain, IFunctionExecutorGrai
             static (self, _) => self.BeginStartup(),
             this,
             new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false, KeepAlive = true });
+        _feMetrics.EventLatency.Record(Stopwatch.GetElapsedTime(handling).TotalSeconds);
         return Task.CompletedTask;
     }
 

@@ -66,8 +66,11 @@ public sealed partial class MetricsTests
             Assert.True(before.ContainsKey(name), $"{name} is exported from the start");
         }
 
-        var fe = scenario.AddFunctionExecutor(TestFunctions.Echo);
-        var ok = scenario.AddAllocation(fe);
+        // The allocation arrives in the same desired state as its FE (it reaches the FE grain with its start), the way
+        // a loaded host often sees two quick changes anyway: every metric must still move.
+        var fe = scenario.NewFunctionExecutor(TestFunctions.Echo);
+        var ok = scenario.QueueAllocation(fe);
+        scenario.Server.AddFunctionExecutor(scenario.ExecutorId, fe);
         await scenario.Server.WaitForResultAsync(ok.AllocationId, TimeSpan.FromSeconds(60));
         scenario.Server.RemoveFunctionExecutor(fe.Id);
         await scenario.Server.WaitForFunctionExecutorGoneAsync(fe.Id, TimeSpan.FromSeconds(60));
